@@ -1,0 +1,208 @@
+"""NewsSpider: reads every source of one crawl (feeds, sitemaps, section pages) and fetches their new articles.
+
+One spider for all sources keeps one set of politeness limits per host and one duplicate check per crawl,
+however many sources there are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from scrapy import Request, Spider, signals
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+from twisted.python.failure import Failure
+
+from crawler.extract import Article, Link, extract_article
+from crawler.report import CrawlReport, one_line
+from crawler.spiders.feed import links_from_feed
+from crawler.spiders.page import links_from_page
+from crawler.spiders.sitemap import read_sitemap
+from crawler.urls import canonical_url
+from db.queries import known_urls
+from db.session import make_engine
+from newsmon.config import SourceConfig, SourceKind
+from newsmon.errors import ExtractionError
+
+logger = logging.getLogger(__name__)
+
+# A sitemap index may point at further indexes; deeper than this is a loop or a trap.
+MAX_SITEMAP_DEPTH = 3
+_HTML_TYPES = (b"text/html", b"application/xhtml")
+
+
+class NewsSpider(Spider):
+    name = "news"
+
+    def __init__(self, sources: list[SourceConfig], report: CrawlReport, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sources = {source.name: source for source in sources}
+        self.report = report
+        self.scheduled: set[str] = set()  # article URLs requested in this crawl, across sources
+        self.engine: Engine | None = None
+        self.max_bytes = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.engine = make_engine(crawler.settings["NEWSMON_DATABASE_URL"])
+        spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
+        crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
+        crawler.signals.connect(spider._item_failed, signal=signals.item_error)
+        crawler.signals.connect(spider._closed, signal=signals.spider_closed)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        for source in self.sources.values():
+            self.report.opened(source.name)
+            yield self._listing_request(source.url, source.name, depth=0)
+
+    def _listing_request(self, url: str, source: str, depth: int) -> Request:
+        return Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            cb_kwargs={"source": source, "depth": depth},
+            dont_filter=True,
+            priority=10,  # listings first, so every source's articles are queued early
+        )
+
+    # Listings ---------------------------------------------------------------------------------------
+
+    def parse_listing(self, response: Response, source: str, depth: int) -> Iterator[Request]:
+        config = self.sources[source]
+        tally = self.report.tallies[source]
+        try:
+            links, sitemaps = self._read_listing(response, config)
+        except ExtractionError as exc:
+            if depth == 0:
+                tally.error = one_line(exc)
+            else:
+                tally.fail_page(response.url, exc)
+            logger.info("%s: %s", source, tally.error or exc)
+            self.report.closed(source)
+            return
+        for sitemap_url in sitemaps:
+            if depth + 1 > MAX_SITEMAP_DEPTH:
+                tally.fail_page(sitemap_url, f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}")
+                continue
+            self.report.opened(source)
+            yield self._listing_request(sitemap_url, source, depth + 1)
+        yield from self._article_requests(config, links)
+        self.report.closed(source)
+
+    def _read_listing(self, response: Response, config: SourceConfig) -> tuple[list[Link], list[str]]:
+        if config.kind is SourceKind.FEED:
+            content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
+            return links_from_feed(response.body, response.url, config.name, content_type, self.max_bytes), []
+        if config.kind is SourceKind.SITEMAP:
+            content = read_sitemap(response.body, response.url, config.name, self.max_bytes)
+            return content.links, content.sitemaps
+        if not isinstance(response, TextResponse):
+            raise ExtractionError("not a section page: the response is not HTML")
+        return links_from_page(response, config.name), []
+
+    def _article_requests(self, config: SourceConfig, links: list[Link]) -> Iterator[Request]:
+        tally = self.report.tallies[config.name]
+        tally.links += len(links)
+        fresh = [link for link in links if link.url not in self.scheduled]
+        tally.known += len(links) - len(fresh)
+        stored = self._known([link.url for link in fresh])
+        tally.known += len(stored)
+        for link in fresh:
+            if link.url in stored:
+                continue
+            self.scheduled.add(link.url)
+            self.report.opened(config.name)
+            yield Request(
+                link.url,
+                callback=self.parse_article,
+                errback=self.article_failed,
+                cb_kwargs={"link": link},
+                dont_filter=True,  # dedupe is ours (canonical URLs, across sources and crawls)
+            )
+
+    def _known(self, urls: list[str]) -> set[str]:
+        if not urls or self.engine is None:
+            return set()
+        try:
+            with Session(self.engine) as session:
+                return known_urls(session, urls)
+        except SQLAlchemyError as exc:
+            # Fetching a page twice is harmless: the store's unique constraints still decide.
+            logger.warning("cannot check known URLs (%s); fetching all", one_line(exc))
+            return set()
+
+    def listing_failed(self, failure: Failure) -> None:
+        source = failure.request.cb_kwargs["source"]
+        depth = failure.request.cb_kwargs["depth"]
+        tally = self.report.tallies[source]
+        reason = describe_failure(failure)
+        if depth == 0:
+            tally.error = reason
+        else:
+            tally.fail_page(failure.request.url, reason)
+        logger.info("%s: %s", source, reason)
+        self.report.closed(source)
+
+    # Articles ---------------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response, link: Link) -> Iterator[Article]:
+        tally = self.report.tallies[link.source]
+        content_type = response.headers.get(b"Content-Type", b"").lower()
+        if not isinstance(response, TextResponse) or (content_type and not content_type.startswith(_HTML_TYPES)):
+            tally.fail_page(link.url, f"not an HTML page ({content_type.decode('latin-1') or 'no content type'})")
+            self.report.closed(link.source)
+            return
+        final_url = canonical_url(response.url)
+        urls = tuple(dict.fromkeys((link.url, final_url)))
+        try:
+            article = extract_article(response.text, final_url, urls, link, self.sources[link.source].language)
+        except ExtractionError as exc:
+            tally.fail_page(link.url, exc)
+            self.report.closed(link.source)
+            return
+        yield article  # the pipelines count it and close it (see _item_done)
+
+    def article_failed(self, failure: Failure) -> None:
+        link: Link = failure.request.cb_kwargs["link"]
+        self.report.tallies[link.source].fail_page(link.url, describe_failure(failure))
+        self.report.closed(link.source)
+
+    def _item_done(self, item: Article, **_: Any) -> None:
+        self.report.closed(item.source)
+
+    def _item_failed(self, item: Article, failure: Failure, **_: Any) -> None:
+        self.report.tallies[item.source].fail_page(item.url, f"not stored: {describe_failure(failure)}")
+        self.report.closed(item.source)
+
+    def _closed(self, spider: Spider, reason: str) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def describe_failure(failure: Failure) -> str:
+    """One line that says what went wrong with a request, for people."""
+    error = failure.value
+    if isinstance(error, HttpError):
+        response = error.response
+        return f"HTTP {response.status}"
+    name = type(error).__name__
+    message = one_line(error) or name
+    if "DNSLookupError" in name or "ResolveHost" in name:
+        host = failure.request.url.split("/")[2] if failure.request else "host"
+        return f"cannot resolve {host} (no DNS answer: check the URL or the network)"
+    if "TimeoutError" in name or "TCPTimedOut" in name:
+        return f"timed out: {message}"
+    if "ConnectionRefused" in name:
+        return "connection refused"
+    if name == "IgnoreRequest":
+        return message
+    return f"{name}: {message}" if message != name else name

@@ -1,0 +1,65 @@
+"""Section pages: the article links on an outlet's listing page, told apart from navigation."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from courlan import is_navigation_page, is_not_crawlable
+from scrapy.http import HtmlResponse, TextResponse
+from scrapy.linkextractors import LinkExtractor
+
+from crawler.extract import Link
+from crawler.urls import canonical_url
+from newsmon.errors import ExtractionError
+
+_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+){2,}")  # three or more words joined by - or _
+_ARTICLE_ID = re.compile(r"\d{5,}|/\d{4}/\d{1,2}/")  # numeric ids or /2025/11/ date paths
+_NOT_ARTICLE = re.compile(
+    r"/(tags?|topics?|category|categories|authors?|about|contact|subscribe|newsletters?|login|search|live-?tv|"
+    r"podcasts?|video|videos|gallery|galleries|weather|privacy|terms|cookies?|help|account)(/|$)",
+    re.IGNORECASE,
+)
+
+
+def _site(host: str) -> str:
+    """The last two labels of a host (bbc.co.uk counts as co.uk's child, which is near enough for same-site)."""
+    labels = host.lower().removeprefix("www.").split(".")
+    return ".".join(labels[-3:]) if len(labels) > 2 and len(labels[-2]) <= 3 else ".".join(labels[-2:])
+
+
+def looks_like_article(url: str, anchor_text: str) -> bool:
+    """A link whose URL or anchor says "article": a long slug, a numeric id or a date path, and a real title."""
+    parts = urlsplit(url)
+    path = parts.path.lower()
+    if _NOT_ARTICLE.search(path) or is_navigation_page(url) or is_not_crawlable(url):
+        return False
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    shaped = bool(_SLUG.search(last) or _ARTICLE_ID.search(path))
+    words = len(anchor_text.split())
+    return shaped and words >= 3 or (shaped and words == 0) or (words >= 6 and path.count("/") >= 2)
+
+
+def links_from_page(response: TextResponse, source: str) -> list[Link]:
+    """Article links of a section page on the same site, in page order, each once.
+
+    Raises:
+        ExtractionError: the response is not an HTML page.
+    """
+    if not isinstance(response, HtmlResponse):
+        raise ExtractionError("not a section page: the response is not HTML")
+    site = _site(urlsplit(response.url).hostname or "")
+    links: dict[str, Link] = {}
+    for found in LinkExtractor(unique=False).extract_links(response):
+        host = urlsplit(found.url).hostname or ""
+        if _site(host) != site or found.nofollow:
+            continue
+        text = " ".join(found.text.split())
+        if not looks_like_article(found.url, text):
+            continue
+        url = canonical_url(found.url)
+        if url == canonical_url(response.url):
+            continue
+        if url not in links or (text and not links[url].title):
+            links[url] = Link(url=url, source=source, title=text or None)
+    return list(links.values())

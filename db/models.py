@@ -1,0 +1,154 @@
+"""SQLAlchemy 2.x models of the archive: sources, stories with every URL they were seen under, crawl runs.
+
+The schema itself is created and changed only by the Alembic migrations in ``db/migrations``; these models
+must agree with them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Constraint names are fixed so that migrations can refer to them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite has no 64-bit autoincrement BIGINT; INTEGER is its rowid alias.
+Identifier = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in, timezone-aware UTC out, on SQLite (which keeps no zone) as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use an aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Source(Base):
+    """An outlet's feed, sitemap or section page, as named in config.yaml (the config stays the authority)."""
+
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Story(Base):
+    """One article, stored once however many URLs and outlets it was seen under."""
+
+    __tablename__ = "stories"
+    __table_args__ = (
+        Index("ix_stories_fetched_at", "fetched_at"),
+        Index("ix_stories_published_at", "published_at"),
+        Index("ix_stories_source_id", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text, unique=True)  # canonical URL it was first stored under
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    site_name: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(16))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # sha256 of the normalised text: the same article under a second URL (a syndicated copy) is stored once.
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    source: Mapped[Source] = relationship(lazy="joined")
+    urls: Mapped[list[StoryUrl]] = relationship(
+        back_populates="story", order_by="StoryUrl.id", lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class StoryUrl(Base):
+    """A canonical URL under which a story was seen, and by which source: the record that it need not be fetched."""
+
+    __tablename__ = "story_urls"
+    __table_args__ = (Index("ix_story_urls_story_id", "story_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    story: Mapped[Story] = relationship(back_populates="urls")
+    source: Mapped[Source] = relationship(lazy="joined")
+
+
+class CrawlRun(Base):
+    """One crawl of one source: when, what came of it, and the one-line reason when it failed."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_source_id_started_at", "source_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))  # ok | partial | failed
+    links: Mapped[int] = mapped_column(Integer, default=0)  # article links the source listed
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    duplicate: Mapped[int] = mapped_column(Integer, default=0)
+    known: Mapped[int] = mapped_column(Integer, default=0)  # links already stored, not fetched again
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)  # why the source itself could not be read
+
+    source: Mapped[Source] = relationship(lazy="joined")
+    problems: Mapped[list[CrawlProblem]] = relationship(
+        back_populates="run", order_by="CrawlProblem.id", cascade="all, delete-orphan"
+    )
+
+
+class CrawlProblem(Base):
+    """A page of a crawl run that could not be fetched or held no article, with a one-line reason."""
+
+    __tablename__ = "crawl_problems"
+    __table_args__ = (Index("ix_crawl_problems_run_id", "run_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_runs.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+    run: Mapped[CrawlRun] = relationship(back_populates="problems")

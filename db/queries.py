@@ -1,0 +1,179 @@
+"""Query functions of the archive. Each takes a session; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from db.models import CrawlProblem, CrawlRun, Source, Story, StoryUrl
+
+if TYPE_CHECKING:
+    from crawler.extract import Article
+    from crawler.report import SourceTally
+    from newsmon.config import SourceConfig
+
+# Bound parameters per IN (...) query: SQLite allows 32,766, PostgreSQL 65,535.
+_CHUNK = 500
+
+
+class StoreOutcome(StrEnum):
+    NEW = "new"  # a story not seen before
+    DUPLICATE = "duplicate"  # the same text was already stored under another URL: this URL is added to it
+    KNOWN = "known"  # this URL was already stored
+
+
+def _insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the unique constraints decide, whoever wrote first wins."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
+    return session.execute(statement).scalar_one_or_none()
+
+
+def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetime) -> dict[str, int]:
+    """Make the sources table agree with the config for these sources; returns name -> id."""
+    existing = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_([s.name for s in sources])))}
+    for config in sources:
+        row = existing.get(config.name)
+        if row is None:
+            _insert_ignoring_conflicts(
+                session, Source, {"name": config.name, "kind": config.kind.value, "url": config.url, "created_at": now}
+            )
+        elif (row.kind, row.url) != (config.kind.value, config.url):
+            row.kind, row.url = config.kind.value, config.url
+    session.flush()
+    rows = session.execute(select(Source.name, Source.id).where(Source.name.in_([s.name for s in sources])))
+    return {name: id_ for name, id_ in rows}
+
+
+def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
+    """Those of ``urls`` (canonical) that some stored story was already seen under."""
+    urls = list(dict.fromkeys(urls))
+    known: set[str] = set()
+    for start in range(0, len(urls), _CHUNK):
+        chunk = urls[start : start + _CHUNK]
+        known.update(session.scalars(select(StoryUrl.url).where(StoryUrl.url.in_(chunk))))
+    return known
+
+
+def store_article(session: Session, article: Article, source_id: int, now: datetime) -> tuple[StoreOutcome, int]:
+    """Store an article once: a new story, or one more URL of the story that has the same text.
+
+    Returns:
+        The outcome and the id of the story the article now belongs to.
+    """
+    story_id = _insert_ignoring_conflicts(
+        session,
+        Story,
+        {
+            "source_id": source_id,
+            "url": article.url,
+            "title": article.title,
+            "text": article.text,
+            "author": article.author,
+            "site_name": article.site_name,
+            "language": article.language,
+            "published_at": article.published_at,
+            "fetched_at": now,
+            "content_hash": article.content_hash,
+        },
+    )
+    outcome = StoreOutcome.NEW
+    if story_id is None:
+        # Either the text is stored already (a syndicated copy) or the URL is (fetched twice in a race).
+        story_id = session.scalar(select(Story.id).where(Story.content_hash == article.content_hash))
+        outcome = StoreOutcome.DUPLICATE
+        if story_id is None:
+            story_id = session.scalar(select(Story.id).where(Story.url == article.url))
+            outcome = StoreOutcome.KNOWN
+        if story_id is None:  # pragma: no cover - a conflict with neither row visible means a concurrent delete
+            raise RuntimeError(f"conflict storing {article.url} but no story holds its URL or text")
+    added = 0
+    for url in article.urls:
+        row = {"story_id": story_id, "source_id": source_id, "url": url, "seen_at": now}
+        added += _insert_ignoring_conflicts(session, StoryUrl, row) is not None
+    if outcome is StoreOutcome.DUPLICATE and not added:
+        outcome = StoreOutcome.KNOWN  # every URL of this copy was already recorded
+    return outcome, story_id
+
+
+def record_crawl_run(session: Session, source_id: int, tally: SourceTally) -> CrawlRun:
+    run = CrawlRun(
+        source_id=source_id,
+        started_at=tally.started_at,
+        finished_at=tally.finished_at,
+        status=tally.status,
+        links=tally.links,
+        new=tally.new,
+        duplicate=tally.duplicate,
+        known=tally.known,
+        failed=tally.failed,
+        error=tally.error,
+        problems=[CrawlProblem(url=url, reason=reason) for url, reason in tally.problems],
+    )
+    session.add(run)
+    return run
+
+
+def _story_filters(
+    statement: Select[Any], text: str | None, since: datetime | None, source: str | None
+) -> Select[Any]:
+    if text:
+        for word in text.split():
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            statement = statement.where(
+                or_(Story.title.ilike(pattern, escape="\\"), Story.text.ilike(pattern, escape="\\"))
+            )
+    if since is not None:
+        statement = statement.where(func.coalesce(Story.published_at, Story.fetched_at) >= since)
+    if source:
+        statement = statement.join(Source, Story.source_id == Source.id).where(Source.name == source)
+    return statement
+
+
+def search_stories(
+    session: Session,
+    text: str | None = None,
+    since: datetime | None = None,
+    source: str | None = None,
+    limit: int | None = 20,
+) -> list[Story]:
+    """Stories whose title or text holds every word of ``text`` (any case), newest first."""
+    statement = _story_filters(select(Story), text, since, source)
+    statement = statement.order_by(func.coalesce(Story.published_at, Story.fetched_at).desc(), Story.id.desc())
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.scalars(statement).unique())
+
+
+def iter_stories(session: Session, since: datetime | None = None, batch: int = 500) -> Iterator[Story]:
+    """Every stored story, oldest first, streamed in batches (exports can be larger than memory)."""
+    last_id = 0
+    while True:
+        statement = _story_filters(select(Story), None, since, None)
+        statement = statement.where(Story.id > last_id).order_by(Story.id).limit(batch)
+        stories = list(session.scalars(statement).unique())
+        if not stories:
+            return
+        yield from stories
+        last_id = stories[-1].id
+        session.expunge_all()
+
+
+def get_story(session: Session, story_id: int) -> Story | None:
+    return session.get(Story, story_id)
+
+
+def latest_runs(session: Session, limit: int = 50) -> list[CrawlRun]:
+    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
+
+
+def count_stories(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Story)) or 0
+

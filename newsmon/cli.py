@@ -1,0 +1,309 @@
+"""The ``newsmon`` command. Commands are thin: parse, call a library function, print."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, time
+from typing import Any
+
+import click
+
+from newsmon import __version__
+from newsmon.config import Config, load_config, parse_duration
+from newsmon.errors import ConfigError, NewsmonError
+from newsmon.logging import configure_logging
+from newsmon.output import format_option, story_record, write_json, write_records
+
+
+class Since(click.ParamType):
+    """``7d``/``12h`` (that long ago) or a date/time (``2026-11-20``, ``2026-11-20T08:00+02:00``)."""
+
+    name = "since"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        text = str(value).strip()
+        try:
+            return datetime.now(UTC) - parse_duration(text)
+        except ValueError:
+            pass
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is neither a duration (7d, 12h) nor a date (2026-11-20)", param, ctx)
+        if isinstance(parsed, datetime) and parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed if isinstance(parsed, datetime) else datetime.combine(parsed, time(), tzinfo=UTC)
+
+
+class State:
+    """What the group's options decided, handed to every command."""
+
+    def __init__(self, config_path: str | None, verbose: int) -> None:
+        self.config_path = config_path
+        self.verbose = verbose
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+
+pass_state = click.make_pass_decorator(State)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Config file (default: $NEWSMON_CONFIG, else ./config.yaml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+@click.version_option(__version__, prog_name="newsmon")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """newsmon watches news outlets, archives their stories once, and alerts on what you track."""
+    ctx.obj = State(config_path, verbose)
+    configure_logging(verbose)
+
+
+@cli.command()
+@format_option("table", "json")
+@pass_state
+def check(state: State, fmt: str) -> None:
+    """Validate the config and summarise it (secrets masked)."""
+    from alerts.channels import masked_channel_url
+    from db.session import masked_url
+
+    config = state.config
+    summary = {
+        "database": masked_url(config.database.url),
+        "sources": [
+            {"name": s.name, "kind": s.kind.value, "url": s.url, "every": _duration(s.every.total_seconds())}
+            for s in config.sources
+        ],
+        "channels": [{"name": name, "url": masked_channel_url(url)} for name, url in config.channels.items()],
+        "rules": [{"name": r.name, "query": r.query, "notify": r.notify} for r in config.rules],
+    }
+    if fmt == "json":
+        write_json(summary)
+        return
+    kinds: dict[str, int] = {}
+    for source in config.sources:
+        kinds[source.kind.value] = kinds.get(source.kind.value, 0) + 1
+    by_kind = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) or "none"
+    click.echo(f"config OK: {len(config.sources)} sources ({by_kind}), {len(config.rules)} rules, "
+               f"{len(config.channels)} channels")
+    click.echo(f"database: {summary['database']}\n")
+    write_records(summary["sources"], "table", ["name", "kind", "every", "url"])
+    if config.rules:
+        click.echo()
+        write_records(summary["rules"], "table", ["name", "query", "notify"])
+    if config.channels:
+        click.echo()
+        write_records(summary["channels"], "table", ["name", "url"])
+
+
+@cli.command()
+@click.argument("sources", nargs=-1)
+@format_option("table", "json")
+@pass_state
+def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
+    """Crawl all sources, or the named SOURCES, once now.
+
+    Exits 0 when the crawl ran, even if some sources failed; the summary says which and why.
+    """
+    from crawler.report import SourceTally
+    from crawler.runner import run_crawl
+
+    config = state.config
+    on_terminal = sys.stderr.isatty()
+
+    def progress(tally: SourceTally) -> None:
+        if on_terminal:
+            click.echo(_progress_line(tally), err=True)
+
+    report = run_crawl(config, list(sources), on_source_done=progress, verbosity=state.verbose)
+    rows = [
+        {
+            "source": t.name,
+            "status": t.status,
+            "links": t.links,
+            "new": t.new,
+            "duplicate": t.duplicate,
+            "known": t.known,
+            "failed": t.failed,
+            "error": t.error,
+            "problems": [{"url": url, "reason": reason} for url, reason in t.problems],
+        }
+        for t in report.tallies.values()
+    ]
+    totals = report.totals()
+    if fmt == "json":
+        write_json({"sources": rows, "totals": totals})
+        return
+    write_records(rows, "table", ["source", "status", "links", "new", "duplicate", "known", "failed", "error"])
+    click.echo(
+        f"\n{totals['new']} new, {totals['duplicate']} duplicate, {totals['known']} already stored, "
+        f"{totals['failed']} pages failed; {totals['sources_failed']} of {len(rows)} sources failed"
+    )
+
+
+def _progress_line(tally: Any) -> str:
+    if tally.error:
+        return f"{tally.name}: failed: {tally.error}"
+    return (f"{tally.name}: {tally.links} links, {tally.new} new, {tally.duplicate} duplicate, "
+            f"{tally.known} known, {tally.failed} failed")
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
+
+
+STORY_COLUMNS = ["id", "published_at", "source", "title", "url"]
+
+
+@cli.command()
+@click.argument("text", required=False)
+@click.option("--since", type=Since(), help="Only stories since then: 7d, 12h, or a date such as 2026-11-20.")
+@click.option("--source", help="Only stories of this source.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many.")
+@format_option()
+@pass_state
+def search(state: State, text: str | None, since: datetime | None, source: str | None, limit: int, fmt: str) -> None:
+    """Stories whose title or text contains every word of TEXT, newest first."""
+    from db.queries import search_stories
+
+    with _session(state) as session:
+        stories = search_stories(session, text, since, source, limit)
+        records = [story_record(s, with_text=fmt != "table") for s in stories]
+    for record in records:
+        record["published_at"] = record["published_at"] or record["fetched_at"]
+    if fmt == "table" and not records:
+        click.echo("no stories found", err=True)
+        return
+    write_records(records, fmt, STORY_COLUMNS if fmt == "table" else _export_columns())
+
+
+@cli.command()
+@click.argument("story_id", type=int)
+@format_option("text", "json", default="text")
+@pass_state
+def show(state: State, story_id: int, fmt: str) -> None:
+    """Show one stored story with its text."""
+    from db.queries import get_story
+
+    with _session(state) as session:
+        story = get_story(session, story_id)
+        if story is None:
+            raise NewsmonError(f"no story with id {story_id}; find ids with `newsmon search`")
+        record = story_record(story)
+    if fmt == "json":
+        write_json(record)
+        return
+    click.echo(record["title"])
+    click.echo("=" * min(len(record["title"]), 100))
+    meta = [
+        ("source", record["source"]),
+        ("published", record["published_at"] or "unknown"),
+        ("fetched", record["fetched_at"]),
+        ("author", record["author"]),
+        ("language", record["language"]),
+        ("url", record["url"]),
+    ]
+    meta += [("also at", url) for url in record["urls"] if url != record["url"]]
+    for key, value in meta:
+        if value:
+            click.echo(f"{key + ':':<11}{value}")
+    click.echo()
+    click.echo(record["text"])
+
+
+def _export_columns() -> list[str]:
+    return ["id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language",
+            "author", "site_name"]
+
+
+@cli.command()
+@click.option("--since", type=Since(), help="Only stories since then: 7d, 12h, or a date such as 2026-11-20.")
+@format_option("jsonl", "csv", default="jsonl")
+@pass_state
+def export(state: State, since: datetime | None, fmt: str) -> None:
+    """Every stored story with its metadata and text, streamed (jsonl or csv)."""
+    from db.queries import iter_stories
+
+    with _session(state) as session:
+        count = write_records((story_record(s) for s in iter_stories(session, since)), fmt, _export_columns())
+    if sys.stderr.isatty():
+        click.echo(f"exported {count} stories", err=True)
+
+
+@cli.group()
+def db() -> None:
+    """Manage the database schema."""
+
+
+@db.command()
+@pass_state
+def upgrade(state: State) -> None:
+    """Apply pending migrations (every command also does this on start)."""
+    from db.session import head_revision, make_engine, masked_url
+    from db.session import upgrade as upgrade_schema
+
+    engine = make_engine(state.config.database.url)
+    try:
+        changed = upgrade_schema(engine)
+    finally:
+        engine.dispose()
+    what = "migrated to" if changed else "already at"
+    click.echo(f"{masked_url(state.config.database.url)}: {what} revision {head_revision()}")
+
+
+class _session:
+    """Open the archive (migrating it when behind) for one command."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+
+    def __enter__(self) -> Any:
+        from db.session import open_database, session_factory
+
+        self.engine = open_database(self.state.config.database.url)
+        self.session = session_factory(self.engine)()
+        return self.session
+
+    def __exit__(self, *exc: object) -> None:
+        self.session.close()
+        self.engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: domain errors become one line on stderr (exit 1; config errors exit 2)."""
+    try:
+        cli.main(args=argv, prog_name="newsmon", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except NewsmonError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except BrokenPipeError:
+        sys.exit(0)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+

@@ -1,0 +1,363 @@
+"""config.yaml: the pydantic models that validate it, and the loader that reports every problem at once.
+
+Precedence, lowest first: the defaults below, config.yaml, ``NEWSMON_*`` environment variables, command-line
+flags (applied by the CLI). ``${VAR}`` and ``${VAR:-default}`` in any string value are read from the
+environment, so secrets stay out of the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from newsmon.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "config.yaml"
+DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"
+CONFIG_PATH_ENV = "NEWSMON_CONFIG"
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def parse_duration(value: object) -> timedelta:
+    """Read ``90s``, ``10m``, ``1h30m``, ``2d``, ``1w`` or a number of seconds as a timedelta.
+
+    Raises:
+        ValueError: with a message that says what a duration looks like.
+    """
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, bool):
+        raise ValueError("not a duration; write e.g. 30s, 10m, 1h30m or 2d")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError("a duration must be positive")
+        return timedelta(seconds=value)
+    text = str(value).strip().lower().replace(" ", "")
+    position, seconds = 0, 0.0
+    for match in _DURATION_PART.finditer(text):
+        if match.start() != position:
+            break
+        seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        position = match.end()
+    if not text or position != len(text):
+        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 10m, 1h30m or 2d")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
+class _Section(BaseModel):
+    """Every section refuses keys it does not know: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseConfig(_Section):
+    url: str = Field(
+        default="sqlite:///newsmon.db",
+        description=(
+            "SQLAlchemy URL of the archive: sqlite:///PATH (a relative PATH is relative to config.yaml's folder) "
+            "or postgresql+psycopg://user:pass@host/db. The environment variable NEWSMON_DATABASE_URL wins."
+        ),
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("use sqlite:///PATH or postgresql+psycopg://user:pass@host/db")
+        return url
+
+
+class CrawlConfig(_Section):
+    user_agent: str = Field(
+        default="newsmon/0.1 (+https://github.com/newsmon/newsmon)",
+        min_length=1,
+        description="User-Agent header sent with every request; outlets use it to contact you.",
+    )
+    concurrency: int = Field(default=16, ge=1, le=512, description="Requests in flight at once, all hosts together.")
+    delay: float = Field(default=1.0, ge=0, le=600, description="Seconds between two requests to the same host.")
+    timeout: float = Field(default=30, gt=0, le=3600, description="Seconds before one request is given up.")
+    max_bytes: int = Field(
+        default=20_000_000, gt=0, description="Largest response accepted, in bytes after decompression."
+    )
+    obey_robots_txt: bool = Field(default=True, description="Skip URLs that the site's robots.txt disallows.")
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Allow loopback, private and link-local addresses (off: such URLs are refused).",
+    )
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    PAGE = "page"
+
+
+class SourceConfig(_Section):
+    name: str = Field(pattern=_NAME, description="Unique name of the source, used on the command line and in rules.")
+    feed: str | None = Field(default=None, description="URL of an RSS 2.0, RSS 1.0 or Atom feed.")
+    sitemap: str | None = Field(default=None, description="URL of a news sitemap or sitemap index (gzip allowed).")
+    page: str | None = Field(default=None, description="URL of a section page whose article links are followed.")
+    every: Duration = Field(default=timedelta(minutes=15), description="How often to look: 30s, 10m, 1h, 2d ...")
+    language: str | None = Field(
+        default=None, pattern=r"^[a-z]{2,3}$", description="Language hint (ISO 639-1) for pages that declare none."
+    )
+
+    @field_validator("feed", "sitemap", "page")
+    @classmethod
+    def _http_url(cls, url: str | None) -> str | None:
+        if url is not None and not re.match(r"^https?://[^/\s]+", url):
+            raise ValueError("must be an http:// or https:// URL")
+        return url
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> SourceConfig:
+        given = [kind.value for kind in SourceKind if getattr(self, kind.value) is not None]
+        if len(given) != 1:
+            found = " and ".join(given) if given else "none"
+            raise ValueError(f"give exactly one of feed, sitemap or page (found {found})")
+        return self
+
+    @property
+    def kind(self) -> SourceKind:
+        return next(kind for kind in SourceKind if getattr(self, kind.value) is not None)
+
+    @property
+    def url(self) -> str:
+        return str(getattr(self, self.kind.value))
+
+
+class RuleConfig(_Section):
+    name: str = Field(pattern=_NAME, description="Unique name of the rule, shown in every alert it sends.")
+    query: str = Field(min_length=1, description='What to match, e.g. \'"peace plan" OR ceasefire\'.')
+    notify: list[str] = Field(default_factory=list, description="Names of the channels that receive its alerts.")
+
+
+class Config(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where the archive is stored.")
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig, description="How pages are fetched.")
+    sources: list[SourceConfig] = Field(default_factory=list, description="The outlets to watch.")
+    channels: dict[str, str] = Field(
+        default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."
+    )
+    rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
+
+    @model_validator(mode="after")
+    def _names_are_unique_and_known(self) -> Config:
+        problems = _cross_check(self.model_dump())
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise ConfigError([f"no source named {name!r}; known: {', '.join(s.name for s in self.sources) or 'none'}"])
+
+
+def _cross_check(data: Mapping[str, Any]) -> list[str]:
+    """Checks across entries, run on the raw data too so they are reported even when a field is also wrong."""
+    sources = [s for s in data.get("sources") or [] if isinstance(s, dict)]
+    rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
+    channels = data.get("channels") if isinstance(data.get("channels"), dict) else {}
+    problems = []
+    for index, source in enumerate(sources):
+        given = [kind.value for kind in SourceKind if source.get(kind.value) is not None]
+        if len(given) != 1:
+            found = " and ".join(given) if given else "none"
+            problems.append(f"sources[{index}]: give exactly one of feed, sitemap or page (found {found})")
+    problems += _duplicates("sources", [s.get("name") for s in sources])
+    problems += _duplicates("rules", [r.get("name") for r in rules])
+    for index, rule in enumerate(rules):
+        notify = rule.get("notify") or []
+        for channel in notify if isinstance(notify, list) else []:
+            if isinstance(channel, str) and channel not in channels:
+                problems.append(f"rules[{index}].notify: channel {channel!r} is not defined under channels")
+    return problems
+
+
+def _duplicates(section: str, names: list[object]) -> list[str]:
+    seen: dict[str, int] = {}
+    problems = []
+    for index, name in enumerate(names):
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            problems.append(f"{section}[{index}].name: {name!r} is already used by {section}[{seen[name]}]")
+        else:
+            seen[name] = index
+    return problems
+
+
+def expand_environment(data: Any, environ: Mapping[str, str], path: str = "") -> tuple[Any, list[str]]:
+    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of ``data``; returns (data, problems)."""
+    problems: list[str] = []
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            out[key], sub = expand_environment(value, environ, f"{path}.{key}" if path else str(key))
+            problems += sub
+        return out, problems
+    if isinstance(data, list):
+        items = []
+        for index, value in enumerate(data):
+            item, sub = expand_environment(value, environ, f"{path}[{index}]")
+            items.append(item)
+            problems += sub
+        return items, problems
+    if isinstance(data, str):
+
+        def replace(match: re.Match[str]) -> str:
+            name, default = match.group(1), match.group(2)
+            if name in environ:
+                return environ[name]
+            if default is not None:
+                return default
+            problems.append(f"{path}: environment variable {name} is not set (referenced as ${{{name}}})")
+            return match.group(0)
+
+        return _ENV_REFERENCE.sub(replace, data), problems
+    return data, problems
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _describe(error: Mapping[str, Any]) -> list[str]:
+    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+    path = _location(loc)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc[:-1])
+        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+        return [f"{path}: unknown key{hint}"]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "missing":
+        message = "required"
+    lines = message.split("\n")
+    if kind == "value_error" and not path:
+        # Whole-config checks already carry their own paths.
+        return lines
+    return [f"{path}: {line}" if path else line for line in lines]
+
+
+def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
+    model: type[BaseModel] = Config
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return []
+        annotation = field.annotation
+        inner = getattr(annotation, "__args__", (annotation,))
+        candidates = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
+        if not candidates:
+            return []
+        model = candidates[0]
+    return list(model.model_fields)
+
+
+def validate_config(data: Any, environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Config:
+    """Validate already-parsed YAML data; raises ConfigError listing every problem by its path."""
+    environ = os.environ if environ is None else environ
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(["the top level must be a mapping (database, crawl, sources, channels, rules)"])
+    data, problems = expand_environment(data, environ)
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.extend(_describe(error))
+        problems.extend(_cross_check(data))
+    if problems or config is None:
+        raise ConfigError(list(dict.fromkeys(problems)))
+    return _apply_environment(config, environ, base_dir)
+
+
+def _apply_environment(config: Config, environ: Mapping[str, str], base_dir: Path | None) -> Config:
+    url = environ.get(DATABASE_URL_ENV) or _relative_to(config.database.url, base_dir)
+    if url != config.database.url:
+        try:
+            database = DatabaseConfig(url=url)
+        except ValidationError as exc:
+            raise ConfigError([f"{DATABASE_URL_ENV}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"]) from exc
+        config = config.model_copy(update={"database": database})
+    return config
+
+
+def _relative_to(url: str, base_dir: Path | None) -> str:
+    """Anchor a relative SQLite path at the config file's folder, so the archive does not depend on the cwd."""
+    prefix = "sqlite:///"
+    if base_dir is None or not url.startswith(prefix):
+        return url
+    path = url[len(prefix) :]
+    if not path or path.startswith("/") or path == ":memory:" or path.startswith("file:"):
+        return url
+    return prefix + str((base_dir / path).resolve())
+
+
+def find_config_path(path: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path:
+    environ = os.environ if environ is None else environ
+    return Path(path or environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and validate config.yaml (``--config``, else ``$NEWSMON_CONFIG``, else ./config.yaml).
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or fails validation (every problem listed).
+    """
+    config_path = find_config_path(path, environ)
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{config_path} not found; pass --config PATH or set {CONFIG_PATH_ENV}"]) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"cannot read {config_path}: {exc}"]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"not valid YAML{where}: {problem}"], path=str(config_path)) from exc
+    try:
+        return validate_config(data, environ, base_dir=config_path.resolve().parent)
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, path=str(config_path)) from None

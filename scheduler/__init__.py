@@ -1,0 +1,1 @@
+"""The background service: APScheduler runs crawls and deliveries on time."""

@@ -1,0 +1,132 @@
+"""Real HTTP servers on loopback for tests and benchmarks: a small "outlet" serving pages and feeds.
+
+Not a mock: Scrapy talks to it over TCP like to any site. Routes are set per test; the server counts the
+requests it answered so tests can check what was (not) fetched.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+
+
+@dataclass
+class Route:
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Outlet:
+    """A threaded HTTP server on 127.0.0.x:port (port 0 = any free one) serving a dict of routes."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: Counter[str] = Counter()
+        outlet = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+                path = self.path
+                outlet.hits[path] += 1
+                route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
+                if route is None:
+                    route = Route(b"not found", status=404, content_type="text/plain")
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(route.body)))
+                for key, value in route.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(route.body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer((host, 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def base(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def __enter__(self) -> Outlet:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def add(self, path: str, body: bytes | str, **kwargs: object) -> str:
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        self.routes[path] = Route(data, **kwargs)  # type: ignore[arg-type]
+        return self.url(path)
+
+
+def rss(items: list[dict[str, str]], title: str = "Test outlet") -> str:
+    """An RSS 2.0 feed of items with link, title and optional pubDate (a datetime's RFC 822 form)."""
+    entries = []
+    for item in items:
+        date = f"<pubDate>{item['pubDate']}</pubDate>" if item.get("pubDate") else ""
+        entries.append(
+            f"<item><title>{xml_escape(item['title'])}</title><link>{xml_escape(item['link'])}</link>{date}</item>"
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        f"<title>{xml_escape(title)}</title><link>http://example.org/</link><description>t</description>"
+        + "".join(entries)
+        + "</channel></rss>"
+    )
+
+
+def rfc822(moment: datetime) -> str:
+    return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+def article_page(title: str, paragraphs: list[str], lang: str = "en", published: str | None = None) -> str:
+    """A realistic article page: navigation, the article, a related box and a footer around it."""
+    meta = f'<meta property="article:published_time" content="{published}">' if published else ""
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>{meta}
+<meta property="og:site_name" content="Test Outlet"></head><body>
+<nav><a href="/">Home</a> <a href="/world/">World</a> <a href="/politics/">Politics</a></nav>
+<main><article><h1>{escape(title)}</h1>{body}</article></main>
+<footer><p>Copyright Test Outlet. All rights reserved.</p></footer></body></html>"""
+
+
+def aeb_pages() -> dict[str, tuple[bytes, dict[str, str]]]:
+    """The 181 AEB pages (id -> (html bytes, ground truth)), read from ../shared/corpus by path."""
+    folder = CORPUS / "articles" / "aeb"
+    truth = json.loads((folder / "ground-truth.json").read_text(encoding="utf-8"))
+    return {key: (gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes()), value) for key, value in truth.items()}
+
+
+def serve_aeb(outlet: Outlet) -> tuple[str, dict[str, dict[str, str]]]:
+    """Serve every AEB page at /aeb/<id>.html and a feed listing them all; returns (feed URL, truth by URL)."""
+    items, truth = [], {}
+    for key, (html, expected) in aeb_pages().items():
+        url = outlet.add(f"/aeb/{key}.html", html, content_type="text/html")
+        items.append({"title": key, "link": url})
+        truth[url] = expected
+    feed_url = outlet.add("/aeb/feed.xml", rss(items, "AEB"), content_type="application/rss+xml")
+    return feed_url, truth
