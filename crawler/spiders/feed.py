@@ -29,8 +29,8 @@ def links_from_feed(body: bytes, url: str, source: str, content_type: str | None
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if not parsed.entries:
-        if parsed.get("version"):
-            return []  # a real feed that has no items today
+        if parsed.get("version") and not parsed.get("bozo"):
+            return []  # a well-formed feed that has no items today
         raise ExtractionError(_not_a_feed_reason(parsed, body))
     links: dict[str, Link] = {}
     for entry in parsed.entries:

@@ -198,7 +198,7 @@ def describe_failure(failure: Failure) -> str:
     message = one_line(error) or name
     if "DNSLookupError" in name or "ResolveHost" in name:
         host = failure.request.url.split("/")[2] if failure.request else "host"
-        return f"cannot resolve {host} (no DNS answer: check the URL or the network)"
+        return f"cannot resolve {host} (check the URL, or the network)"
     if "TimeoutError" in name or "TCPTimedOut" in name:
         return f"timed out: {message}"
     if "ConnectionRefused" in name:

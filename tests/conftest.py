@@ -1,0 +1,105 @@
+"""Real collaborators for the tests: databases (a SQLite file and PostgreSQL), loopback outlets, the CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+
+from db.session import open_database
+from tests.servers import CORPUS, Outlet
+
+POSTGRES_ENV = "NEWSMON_TEST_POSTGRES_URL"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL tests skipped (.ci/run sets it)")
+    admin_url = make_url(base).set(drivername="postgresql+psycopg")
+    name = f"newsmon_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        pytest.skip(f"PostgreSQL at {admin_url.render_as_string(hide_password=True)} is not reachable: {exc.orig}")
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same test body on a SQLite file and on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'newsmon.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def outlet() -> Iterator[Outlet]:
+    with Outlet("127.0.0.1") as server:
+        yield server
+
+
+@pytest.fixture
+def second_outlet() -> Iterator[Outlet]:
+    """Another site on another loopback address (127.0.0.2), for syndication across outlets."""
+    with Outlet("127.0.0.2") as server:
+        yield server
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip("../shared/corpus is absent")
+    return CORPUS
+
+
+def write_config(path: Path, database_url: str, sources: list[dict[str, Any]], **extra: Any) -> Path:
+    """A config.yaml for crawling loopback outlets (private networks allowed, no delay)."""
+    crawl = {"delay": 0, "allow_private_networks": True, "obey_robots_txt": False, "timeout": 10}
+    crawl.update(extra.pop("crawl", {}))
+    data = {"database": {"url": database_url}, "crawl": crawl, "sources": sources, **extra}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def run_newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process (a crawl runs the Twisted reactor, which starts once per process)."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "newsmon", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=REPO,
+        env=environment,
+        check=False,
+    )

@@ -1,0 +1,127 @@
+"""The archive's query functions, with one test body on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from db.models import Base, Story, StoryUrl
+from db.queries import StoreOutcome, known_urls, search_stories, store_article, sync_sources
+from db.session import current_revision, head_revision, upgrade
+from newsmon.config import SourceConfig
+from tests.factories import make_article
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def _source_id(session: Session, name: str = "example") -> int:
+    return sync_sources(session, [SourceConfig(name=name, feed="https://example.org/feed.xml")], NOW)[name]
+
+
+def test_migrations_create_exactly_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+    assert upgrade(engine) is False  # a second start applies nothing
+
+
+def test_a_new_article_is_stored_with_its_urls(engine: Engine) -> None:
+    article = make_article(urls=("https://a.example/x", "https://a.example/x-final"), url="https://a.example/x-final")
+    with Session(engine) as session, session.begin():
+        outcome, story_id = store_article(session, article, _source_id(session), NOW)
+    assert outcome is StoreOutcome.NEW
+    with Session(engine) as session:
+        story = session.get(Story, story_id)
+        assert story is not None
+        assert story.title == article.title
+        assert story.published_at == article.published_at
+        assert story.published_at.tzinfo is not None
+        assert story.fetched_at == NOW
+        assert sorted(u.url for u in story.urls) == ["https://a.example/x", "https://a.example/x-final"]
+
+
+def test_the_same_text_under_another_url_is_stored_once_with_both_urls(engine: Engine) -> None:
+    original = make_article(url="https://wire.example/story", urls=("https://wire.example/story",))
+    copy = make_article(
+        url="https://paper.example/world/story",
+        urls=("https://paper.example/world/story",),
+        title="A different headline on the copy",
+        text=original.text.upper().replace(" ", "  "),  # case and spacing do not make it another story
+    )
+    with Session(engine) as session, session.begin():
+        source_id = _source_id(session)
+        first, story_id = store_article(session, original, source_id, NOW)
+        second, copy_id = store_article(session, copy, source_id, NOW)
+        again, again_id = store_article(session, copy, source_id, NOW)
+    assert (first, second, again) == (StoreOutcome.NEW, StoreOutcome.DUPLICATE, StoreOutcome.KNOWN)
+    assert story_id == copy_id == again_id
+    with Session(engine) as session:
+        assert session.scalar(select(Story).where(Story.id == story_id)) is not None
+        assert len(session.scalars(select(Story)).all()) == 1
+        urls = set(session.scalars(select(StoryUrl.url)))
+        assert urls == {"https://wire.example/story", "https://paper.example/world/story"}
+        assert known_urls(session, ["https://paper.example/world/story", "https://other.example/"]) == {
+            "https://paper.example/world/story"
+        }
+
+
+def test_a_changed_page_under_a_stored_url_is_not_a_second_story(engine: Engine) -> None:
+    first = make_article(text="First version of the article text about the ceasefire talks in Geneva today.")
+    second = make_article(text="Second, updated version of the article text about the ceasefire talks in Geneva.")
+    with Session(engine) as session, session.begin():
+        source_id = _source_id(session)
+        assert store_article(session, first, source_id, NOW)[0] is StoreOutcome.NEW
+        assert store_article(session, second, source_id, NOW)[0] is StoreOutcome.KNOWN
+    with Session(engine) as session:
+        assert len(session.scalars(select(Story)).all()) == 1
+
+
+def test_sync_sources_follows_the_config(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        ids = sync_sources(session, [SourceConfig(name="a", feed="https://a.example/rss")], NOW)
+        moved = sync_sources(session, [SourceConfig(name="a", sitemap="https://a.example/news.xml")], NOW)
+    assert ids == moved
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("зеленський", ["uk"]),  # Cyrillic, typed in lower case, stored capitalised
+        ("CEASEFIRE", ["en"]),
+        ("peace Зеленський", []),  # every word must match
+        ("100%", []),  # LIKE wildcards are literal
+    ],
+)
+def test_search_folds_case_in_every_script(engine: Engine, query: str, expected: list[str]) -> None:
+    with Session(engine) as session, session.begin():
+        source_id = _source_id(session)
+        store_article(session, make_article(url="https://e.example/en", urls=("https://e.example/en",),
+                                            title="Ceasefire talks", language="en"), source_id, NOW)
+        ukrainian = "Зеленський зустрівся з делегацією у Києві, щоб обговорити гарантії безпеки."
+        store_article(session, make_article(url="https://e.example/uk", urls=("https://e.example/uk",),
+                                            title="Зеленський у Києві", text=ukrainian, language="uk"), source_id, NOW)
+    with Session(engine) as session:
+        found = [story.language for story in search_stories(session, query)]
+    assert found == expected
+
+
+def test_search_filters_by_date_and_source(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        a = _source_id(session, "a")
+        b = _source_id(session, "b")
+        old = make_article(url="https://e.example/old", urls=("https://e.example/old",), title="Old",
+                           published_at=NOW - timedelta(days=30))
+        new = make_article(url="https://e.example/new", urls=("https://e.example/new",), title="New",
+                           published_at=NOW - timedelta(hours=1))
+        store_article(session, old, a, NOW)
+        store_article(session, new, b, NOW)
+    with Session(engine) as session:
+        assert [s.title for s in search_stories(session)] == ["New", "Old"]
+        assert [s.title for s in search_stories(session, since=NOW - timedelta(days=7))] == ["New"]
+        assert [s.title for s in search_stories(session, source="a")] == ["Old"]

@@ -1,0 +1,32 @@
+"""Plain functions that return real objects for tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from crawler.extract import Article, content_hash
+
+LOREM = (
+    "Negotiators met again on Tuesday to discuss the proposed ceasefire and the exchange of prisoners, "
+    "officials said, as both delegations weighed security guarantees for the months ahead."
+)
+
+
+def make_article(**overrides: Any) -> Article:
+    text = overrides.pop("text", f"{LOREM} {overrides.get('title', 'A story')}")
+    url = overrides.pop("url", "https://news.example.org/world/2026/11/24/talks-resume")
+    values: dict[str, Any] = {
+        "url": url,
+        "urls": (url,),
+        "source": "example",
+        "title": "Talks resume",
+        "text": text,
+        "author": "A. Reporter",
+        "site_name": "Example News",
+        "language": "en",
+        "published_at": datetime(2026, 11, 24, 8, 30, tzinfo=UTC),
+        "content_hash": content_hash(text),
+    }
+    values.update(overrides)
+    return Article(**values)
