@@ -15,6 +15,13 @@ from newsmon.errors import ExtractionError
 MIN_ARTICLE_WORDS = 30
 
 _WHITESPACE = re.compile(r"\s+")
+# The page's declared language: <html lang>, else <meta http-equiv="content-language"> or og:locale.
+_HTML_LANG = re.compile(r"<html\b[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*", re.IGNORECASE)
+_META_LANG = re.compile(
+    r"<meta\b[^>]*?(?:http-equiv\s*=\s*[\"']?content-language|property\s*=\s*[\"']?og:locale)[^>]*?"
+    r"content\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"\w+")
 
 
@@ -86,7 +93,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         text=text,
         author=_clean(getattr(document, "author", None)),
         site_name=_clean(getattr(document, "sitename", None)),
-        language=_language(getattr(document, "language", None)) or language_hint,
+        language=_language(getattr(document, "language", None)) or declared_language(html) or language_hint,
         published_at=_published(getattr(document, "date", None), link.published_at),
         content_hash=content_hash(text),
     )
@@ -110,6 +117,13 @@ def _language(value: str | None) -> str | None:
         return None
     primary = re.split(r"[-_]", value.strip().lower())[0]
     return primary if re.fullmatch(r"[a-z]{2,3}", primary) else None
+
+
+def declared_language(html: str) -> str | None:
+    """The language the page declares in its head (the first 20,000 characters are enough)."""
+    head = html[:20_000]
+    match = _HTML_LANG.search(head) or _META_LANG.search(head)
+    return _language(match.group(1)) if match else None
 
 
 def _published(page_date: str | None, listed: datetime | None) -> datetime | None:

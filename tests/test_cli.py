@@ -1,0 +1,93 @@
+"""The archive commands (search, show, export, db upgrade) on a real database, through click's CliRunner."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.orm import Session
+
+from db.queries import store_article, sync_sources
+from db.session import open_database
+from newsmon.cli import cli
+from newsmon.config import SourceConfig
+from tests.conftest import write_config
+from tests.factories import make_article
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def archive(tmp_path: Path, database_url: str) -> Path:
+    """A config whose archive holds three stories, one of them known under two URLs."""
+    engine = open_database(database_url)
+    with Session(engine) as session, session.begin():
+        ids = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss"),
+                                     SourceConfig(name="paper", feed="https://paper.example/rss")], NOW)
+        first = make_article(url="https://wire.example/geneva", urls=("https://wire.example/geneva",),
+                             title="Geneva talks on the peace plan", published_at=NOW - timedelta(hours=2))
+        store_article(session, first, ids["wire"], NOW)
+        copy = make_article(url="https://paper.example/world/geneva", urls=("https://paper.example/world/geneva",),
+                            title="Copy", text=first.text)
+        store_article(session, copy, ids["paper"], NOW)
+        store_article(session, make_article(url="https://paper.example/odesa", urls=("https://paper.example/odesa",),
+                                            title="Odesa: \u0443\u0434\u0430\u0440 \u043f\u043e \u043f\u043e\u0440\u0442\u0443, \"quoted\"",
+                                            text="Port of Odesa struck overnight; " * 10,
+                                            published_at=NOW - timedelta(days=10)), ids["paper"], NOW)
+    engine.dispose()
+    return write_config(tmp_path / "config.yaml", database_url, [])
+
+
+def _invoke(config: Path, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_search_table_and_json(archive: Path) -> None:
+    table = _invoke(archive, "search", "geneva").splitlines()
+    assert table[0].split() == ["id", "published_at", "source", "title", "url"]
+    assert len(table) == 3 and "Geneva talks on the peace plan" in table[2]
+    records = json.loads(_invoke(archive, "search", "--format", "json"))
+    assert [r["title"] for r in records][0] == "Geneva talks on the peace plan"  # newest first
+    assert set(records[0]) >= {"id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language"}
+    assert records[0]["urls"] == ["https://wire.example/geneva", "https://paper.example/world/geneva"]
+    assert [r["source"] for r in json.loads(_invoke(archive, "search", "--source", "paper", "--format", "json"))] == ["paper"]
+    assert json.loads(_invoke(archive, "search", "--since", "7d", "--format", "json"))[0]["source"] == "wire"
+    assert len(json.loads(_invoke(archive, "search", "--since", "7d", "--format", "json"))) == 1
+    assert len(_invoke(archive, "search", "--limit", "1", "--format", "jsonl").splitlines()) == 1
+
+
+def test_show_text_and_json(archive: Path) -> None:
+    story_id = json.loads(_invoke(archive, "search", "geneva", "--format", "json"))[0]["id"]
+    text = _invoke(archive, "show", str(story_id))
+    assert text.splitlines()[0] == "Geneva talks on the peace plan"
+    assert "also at:   https://paper.example/world/geneva" in text
+    assert json.loads(_invoke(archive, "show", str(story_id), "--format", "json"))["id"] == story_id
+    missing = CliRunner().invoke(cli, ["--config", str(archive), "show", "999999"])
+    assert missing.exit_code == 1 and "no story with id 999999" in str(missing.exception)
+
+
+def test_export_jsonl_and_csv_round_trip(archive: Path) -> None:
+    lines = [json.loads(line) for line in _invoke(archive, "export").splitlines()]
+    assert len(lines) == 2
+    assert lines[1]["title"].startswith("Odesa: удар по порту")
+    rows = list(csv.DictReader(io.StringIO(_invoke(archive, "export", "--format", "csv"))))
+    assert [r["title"] for r in rows] == [line["title"] for line in lines]
+    assert rows[1]["text"] == lines[1]["text"]
+    assert len(_invoke(archive, "export", "--since", "2d").splitlines()) == 1
+
+
+def test_db_upgrade_reports_the_revision(archive: Path) -> None:
+    assert "already at revision 0001" in _invoke(archive, "db", "upgrade")
+
+
+def test_bad_since_is_a_usage_error(archive: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", "last tuesday"])
+    assert result.exit_code == 2
+    assert "neither a duration (7d, 12h) nor a date" in result.output
