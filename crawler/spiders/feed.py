@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import logging
+import re
+import xml.sax
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from w3lib.html import remove_tags, replace_entities
 
 from crawler.extract import Link
 from crawler.listing import from_struct_time, maybe_gunzip
@@ -14,12 +20,25 @@ from newsmon.errors import ExtractionError
 
 logger = logging.getLogger(__name__)
 
+# feedparser flags these but reads the feed anyway: a wrong or missing Content-Type (servers often send
+# text/html or nothing), an encoding other than the declared one, an undeclared namespace prefix.
+_HARMLESS = (feedparser.ThingsNobodyCaresAboutButMe, feedparser.UndeclaredNamespace)
+
+# Month abbreviations that feedparser's RFC 822 parser does not know; UOL writes "Seg, 24 Set 2018 19:42:40 -0300".
+_MONTHS = {
+    "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct", "dez": "Dec",  # pt
+    "ene": "Jan", "dic": "Dec",  # es
+    "gen": "Jan", "mag": "May", "giu": "Jun", "lug": "Jul", "ott": "Oct",  # it
+    "mär": "Mar", "mrz": "Mar", "okt": "Oct",  # de
+}  # fmt: skip
+_WORD = re.compile(r"[^\W\d]+")
+
 
 def links_from_feed(body: bytes, url: str, source: str, content_type: str | None, max_bytes: int) -> list[Link]:
     """Every item of a feed as a Link, in feed order, each URL once.
 
     Raises:
-        ExtractionError: the body is empty or is not a feed (an HTML page, broken XML with no items).
+        ExtractionError: the body is empty or is not a feed (an HTML page, broken XML with no item links).
     """
     body = maybe_gunzip(body, max_bytes)
     if not body.strip():
@@ -28,10 +47,6 @@ def links_from_feed(body: bytes, url: str, source: str, content_type: str | None
     if content_type:
         headers["content-type"] = content_type
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
-    if not parsed.entries:
-        if parsed.get("version") and not parsed.get("bozo"):
-            return []  # a well-formed feed that has no items today
-        raise ExtractionError(_not_a_feed_reason(parsed, body))
     links: dict[str, Link] = {}
     for entry in parsed.entries:
         href = _entry_url(entry)
@@ -43,11 +58,16 @@ def links_from_feed(body: bytes, url: str, source: str, content_type: str | None
         link_url = canonical_url(absolute)
         if link_url in links:
             continue
-        title = (entry.get("title") or "").strip() or None
-        published = from_struct_time(entry.get("published_parsed") or entry.get("updated_parsed"))
-        links[link_url] = Link(url=link_url, source=source, title=title, published_at=published)
+        links[link_url] = Link(url=link_url, source=source, title=_plain_title(entry), published_at=_published(entry))
+    if not links:
+        # A broken document that yields nothing (truncated before its first item link) is a failure to
+        # report; a well-formed feed with no item links today is not.
+        if parsed.get("version") and _is_harmless(parsed.get("bozo_exception")):
+            return []
+        raise ExtractionError(_not_a_feed_reason(parsed, body))
     if parsed.get("bozo"):
-        logger.debug("feed %s is not well-formed (%s); read %d items leniently", url, parsed.get("bozo_exception"), len(links))
+        problem = parsed.get("bozo_exception")
+        logger.debug("feed %s is not well-formed (%s); read %d items leniently", url, problem, len(links))
     return list(links.values())
 
 
@@ -62,12 +82,53 @@ def _entry_url(entry: feedparser.FeedParserDict) -> str | None:
     return guid if guid.startswith(("http://", "https://")) else None
 
 
+def _own(entry: feedparser.FeedParserDict, key: str) -> Any:
+    """The entry's own value: FeedParserDict.get("updated...") falls back to "published..." with a
+    DeprecationWarning (feedparser issue 310), which is an error under warnings-as-errors."""
+    return dict.get(entry, key)
+
+
+def _is_harmless(problem: BaseException | None) -> bool:
+    return problem is None or isinstance(problem, _HARMLESS)
+
+
+def _plain_title(entry: feedparser.FeedParserDict) -> str | None:
+    """The title as text: feedparser keeps markup and entities in titles it takes for HTML (Google Alerts' <b>)."""
+    title = str(entry.get("title") or "")
+    kind = (entry.get("title_detail") or {}).get("type") or ""
+    if "html" in kind:
+        title = replace_entities(remove_tags(title))
+    return title.strip() or None
+
+
+def _published(entry: feedparser.FeedParserDict) -> datetime | None:
+    parsed = _own(entry, "published_parsed") or _own(entry, "updated_parsed")
+    return from_struct_time(parsed) or _localized_date(_own(entry, "published") or _own(entry, "updated"))
+
+
+def _localized_date(value: str | None) -> datetime | None:
+    """An RFC 822 date with a Portuguese, Spanish, Italian or German month name, which feedparser leaves unparsed."""
+    if not value:
+        return None
+    english = _WORD.sub(lambda word: _MONTHS.get(word[0].lower(), word[0]), value)
+    try:
+        parsed = parsedate_to_datetime(english)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)  # RFC 2822's "-0000": UTC, local offset unknown
+    return parsed.astimezone(UTC)
+
+
 def _not_a_feed_reason(parsed: feedparser.FeedParserDict, body: bytes) -> str:
     head = body.lstrip()[:512].lower()
     if b"<html" in head or b"<!doctype html" in head or b"<head" in head:
         return "not a feed: the response is an HTML page"
     problem = parsed.get("bozo_exception")
-    if problem is not None:
+    if isinstance(problem, xml.sax.SAXParseException):
+        where = f"line {problem.getLineNumber()}, column {problem.getColumnNumber()}"
+        return f"not a feed: broken XML with no item links ({problem.getMessage()} at {where})"
+    if not _is_harmless(problem):
         detail = str(problem).splitlines()[0] if str(problem) else type(problem).__name__
         return f"not a feed: {detail}"
     return "not a feed: no RSS or Atom items found"

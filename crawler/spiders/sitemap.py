@@ -9,6 +9,7 @@ from lxml import etree
 
 from crawler.extract import Link
 from crawler.listing import from_iso, maybe_gunzip
+from crawler.spiders.feed import links_from_feed
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
 
@@ -40,7 +41,7 @@ def _child_text(element: etree._Element, name: str) -> str | None:
 
 
 def read_sitemap(body: bytes, url: str, source: str, max_bytes: int) -> SitemapContent:
-    """Parse a sitemap or sitemap index; a plain-text sitemap (one URL a line) is read too.
+    """Parse a sitemap or sitemap index; a plain-text sitemap (one URL a line) or a feed is read too.
 
     The news extension's title and publication date are kept (with or without the ``news:`` prefix).
 
@@ -59,6 +60,9 @@ def read_sitemap(body: bytes, url: str, source: str, max_bytes: int) -> SitemapC
     if root is None:
         raise ExtractionError("not a sitemap: no XML elements found")
     kind = _local(root.tag)
+    if kind in {"rss", "feed", "rdf"}:
+        # The sitemap protocol accepts an RSS 2.0, RSS 1.0 or Atom feed in place of a urlset.
+        return SitemapContent(links=links_from_feed(body, url, source, None, max_bytes))
     if kind == "sitemapindex":
         sitemaps = []
         for entry in root:
