@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Insert, Select, Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -30,10 +31,16 @@ class StoreOutcome(StrEnum):
 
 def _insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the unique constraints decide, whoever wrote first wins."""
-    dialect = session.get_bind().dialect.name
+    statement = _insert_statement(session.get_bind().dialect.name, model.__table__)
+    return session.execute(statement, values).scalar_one_or_none()
+
+
+@functools.cache
+def _insert_statement(dialect: str, table: Table) -> Insert:
+    # Built once per table: this runs for every stored article, and a Core statement with its values passed
+    # as parameters skips both the statement construction and the ORM's bulk-insert path.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.id)
-    return session.execute(statement).scalar_one_or_none()
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetime) -> dict[str, int]:

@@ -29,6 +29,12 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog of 5 drops a crawler's burst of connections (each then waits 1 s to retry).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class Outlet:
     """A threaded HTTP server on 127.0.0.x:port (port 0 = any free one) serving a dict of routes."""
 
@@ -57,8 +63,7 @@ class Outlet:
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _Server((host, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property

@@ -19,12 +19,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from crawler.extract import Article, Link, extract_article
+from crawler.extract import Article, Link
 from crawler.report import CrawlReport, one_line
 from crawler.spiders.feed import links_from_feed
 from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
+from crawler.workers import ExtractionPool, default_workers
 from db.queries import known_urls
 from db.session import make_engine
 from newsmon.config import SourceConfig, SourceKind
@@ -47,6 +48,7 @@ class NewsSpider(Spider):
         self.scheduled: set[str] = set()  # article URLs requested in this crawl, across sources
         self.engine: Engine | None = None
         self.max_bytes = 0
+        self.extraction = ExtractionPool(default_workers())
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -154,7 +156,7 @@ class NewsSpider(Spider):
 
     # Articles ---------------------------------------------------------------------------------------
 
-    def parse_article(self, response: Response, link: Link) -> Iterator[Article]:
+    async def parse_article(self, response: Response, link: Link) -> AsyncIterator[Article]:
         tally = self.report.tallies[link.source]
         content_type = response.headers.get(b"Content-Type", b"").lower()
         if not isinstance(response, TextResponse) or (content_type and not content_type.startswith(_HTML_TYPES)):
@@ -164,7 +166,9 @@ class NewsSpider(Spider):
         final_url = canonical_url(response.url)
         urls = tuple(dict.fromkeys((link.url, final_url)))
         try:
-            article = extract_article(response.text, final_url, urls, link, self.sources[link.source].language)
+            article = await self.extraction.extract(
+                response.text, final_url, urls, link, self.sources[link.source].language
+            )
         except ExtractionError as exc:
             tally.fail_page(link.url, exc)
             self.report.closed(link.source)
@@ -184,6 +188,7 @@ class NewsSpider(Spider):
         self.report.closed(item.source)
 
     def _closed(self, spider: Spider, reason: str) -> None:
+        self.extraction.close()
         if self.engine is not None:
             self.engine.dispose()
 
