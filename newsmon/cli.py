@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -13,6 +15,9 @@ from newsmon.config import Config, load_config, parse_duration
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
 from newsmon.output import format_option, story_record, write_json, write_records
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Since(click.ParamType):
@@ -182,7 +187,7 @@ def search(state: State, text: str | None, since: datetime | None, source: str |
     """Stories whose title or text contains every word of TEXT, newest first."""
     from db.queries import search_stories
 
-    with _session(state) as session:
+    with _archive(state) as session:
         stories = search_stories(session, text, since, source, limit)
         records = [story_record(s, with_text=fmt != "table") for s in stories]
     for record in records:
@@ -201,7 +206,7 @@ def show(state: State, story_id: int, fmt: str) -> None:
     """Show one stored story with its text."""
     from db.queries import get_story
 
-    with _session(state) as session:
+    with _archive(state) as session:
         story = get_story(session, story_id)
         if story is None:
             raise NewsmonError(f"no story with id {story_id}; find ids with `newsmon search`")
@@ -240,7 +245,7 @@ def export(state: State, since: datetime | None, fmt: str) -> None:
     """Every stored story with its metadata and text, streamed (jsonl or csv)."""
     from db.queries import iter_stories
 
-    with _session(state) as session:
+    with _archive(state) as session:
         count = write_records((story_record(s) for s in iter_stories(session, since)), fmt, _export_columns())
     if sys.stderr.isatty():
         click.echo(f"exported {count} stories", err=True)
@@ -267,22 +272,17 @@ def upgrade(state: State) -> None:
     click.echo(f"{masked_url(state.config.database.url)}: {what} revision {head_revision()}")
 
 
-class _session:
-    """Open the archive (migrating it when behind) for one command."""
+@contextmanager
+def _archive(state: State) -> Iterator[Session]:
+    """A session on the archive (migrated when behind) for one command."""
+    from db.session import open_database, session_factory
 
-    def __init__(self, state: State) -> None:
-        self.state = state
-
-    def __enter__(self) -> Any:
-        from db.session import open_database, session_factory
-
-        self.engine = open_database(self.state.config.database.url)
-        self.session = session_factory(self.engine)()
-        return self.session
-
-    def __exit__(self, *exc: object) -> None:
-        self.session.close()
-        self.engine.dispose()
+    engine = open_database(state.config.database.url)
+    try:
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -98,7 +98,7 @@ def _plain_title(entry: feedparser.FeedParserDict) -> str | None:
     kind = (entry.get("title_detail") or {}).get("type") or ""
     if "html" in kind:
         title = replace_entities(remove_tags(title))
-    return title.strip() or None
+    return " ".join(title.split()) or None
 
 
 def _published(entry: feedparser.FeedParserDict) -> datetime | None:

@@ -84,7 +84,7 @@ def test_rss_2_items_become_links_in_feed_order_with_utc_dates() -> None:
         Link(
             url="https://news.example/world/2026/11/23/ceasefire",
             source="world",
-            title="Ceasefire holds\n   for a second day",
+            title="Ceasefire holds for a second day",
             published_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
         ),
     ]
