@@ -16,7 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article
+from db.models import Story
 from crawler.report import CrawlReport, one_line
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
 from db.session import make_engine, session_factory
@@ -89,9 +91,17 @@ class StorePipeline(_ArchivePipeline):
     def process_item(self, item: Article) -> Article:
         assert self.sessions is not None
         tally = self.report.tallies[item.source]
+        plan: AlertPlan | None = getattr(self.spider, "plan", None)
+        now = datetime.now(UTC)
         try:
             with self.sessions.begin() as session:
-                outcome, story_id = store_article(session, item, self.source_ids[item.source], datetime.now(UTC))
+                outcome, story_id = store_article(session, item, self.source_ids[item.source], now)
+                if outcome is StoreOutcome.NEW and plan is not None:
+                    # In the same transaction: a stored story is matched, and its alerts queued, or neither.
+                    story = session.get(Story, story_id)
+                    assert story is not None
+                    if record_matches(session, story, plan, now):
+                        self.report.matched += 1
         except SQLAlchemyError as exc:
             # Not stored means not known: the next crawl fetches the page again, so nothing is lost.
             raise StorageError(f"database error: {one_line(exc.orig or exc)}") from exc

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from alerts.delivery import DeliveryReport
 
 # The longest reason kept for one problem: a reason is one line, not a traceback.
 MAX_REASON = 300
@@ -46,6 +50,8 @@ class CrawlReport:
 
     tallies: dict[str, SourceTally]
     on_source_done: Callable[[SourceTally], None] | None = None
+    matched: int = 0  # stories the rules matched (in the crawl, or by the sweep after it)
+    delivery: DeliveryReport | None = None
 
     @classmethod
     def start(cls, names: list[str], on_source_done: Callable[[SourceTally], None] | None = None) -> CrawlReport:

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 
 from scrapy.crawler import CrawlerProcess
 
+from alerts.delivery import deliver_pending
+from alerts.outbox import AlertPlan, match_unmatched
 from crawler.report import CrawlReport, SourceTally
 from crawler.settings import build_settings
 from crawler.spiders.news import NewsSpider
@@ -48,18 +50,24 @@ def run_crawl(
         StorageError: the database cannot be opened or migrated.
     """
     sources = select_sources(config, names)
+    plan = AlertPlan.from_config(config)
     engine = open_database(config.database.url)
     report = CrawlReport.start([source.name for source in sources], on_source_done)
     try:
         if sources:
             process = CrawlerProcess(build_settings(config, scrapy_level(verbosity)))
-            process.crawl(NewsSpider, sources=sources, report=report)
+            process.crawl(NewsSpider, sources=sources, report=report, plan=plan)
             process.start()
         report.finish_all()
-        with session_factory(engine).begin() as session:
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
             source_ids = sync_sources(session, sources, datetime.now(UTC))
             for tally in report.tallies.values():
                 record_crawl_run(session, source_ids[tally.name], tally)
+        # Stories stored but not matched (a crawl killed between the two, rules added) are matched now,
+        # and the crawl delivers what it queued before it exits.
+        match_unmatched(sessions, plan, datetime.now(UTC))
+        report.delivery = deliver_pending(sessions, config.channels, plan)
     finally:
         engine.dispose()
     totals = report.totals()

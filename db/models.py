@@ -13,7 +13,9 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Boolean,
     Integer,
+    UniqueConstraint,
     MetaData,
     String,
     Text,
@@ -79,6 +81,7 @@ class Story(Base):
         Index("ix_stories_fetched_at", "fetched_at"),
         Index("ix_stories_published_at", "published_at"),
         Index("ix_stories_source_id", "source_id"),
+        Index("ix_stories_matched_at", "matched_at"),
     )
 
     id: Mapped[int] = mapped_column(Identifier, primary_key=True)
@@ -93,6 +96,8 @@ class Story(Base):
     fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # sha256 of the normalised text: the same article under a second URL (a syndicated copy) is stored once.
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # When the rules were run on it; NULL means not yet (the matcher's work list).
+    matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(
@@ -152,3 +157,59 @@ class CrawlProblem(Base):
     reason: Mapped[str] = mapped_column(Text)
 
     run: Mapped[CrawlRun] = relationship(back_populates="problems")
+
+
+class RuleMatch(Base):
+    """A rule matched a story: at most once per rule and story, whatever happens later."""
+
+    __tablename__ = "rule_matches"
+    __table_args__ = (UniqueConstraint("rule", "story_id", name="uq_rule_matches_rule_story_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    rule: Mapped[str] = mapped_column(String(200))
+    matched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    story: Mapped[Story] = relationship(lazy="joined")
+
+
+class OutboxMessage(Base):
+    """One alert to send: a story on a channel, naming every rule it matched (or one digest rule's share).
+
+    Written in the transaction that marks the story matched, so a crash loses no alert; delivered and
+    retried from here, so a channel that is down loses none either.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("story_id", "channel", "digest", name="uq_outbox_story_id_channel_digest"),
+        Index("ix_outbox_status_due_at", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[str] = mapped_column(Text)  # rule names, comma-separated, in config order
+    digest: Mapped[str] = mapped_column(String(200), default="")  # the digest rule, "" for an immediate alert
+    status: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not before (retries and digests move it)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender's lease on 'sending'
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    story: Mapped[Story] = relationship(lazy="joined")
+
+
+class DeliveryAttempt(Base):
+    """Every attempt to send an outbox message, with its outcome (secrets masked)."""
+
+    __tablename__ = "delivery_attempts"
+    __table_args__ = (Index("ix_delivery_attempts_message_id", "message_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox.id", ondelete="CASCADE"))
+    attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -12,7 +12,7 @@ from sqlalchemy import Insert, Select, Table, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from db.models import CrawlProblem, CrawlRun, Source, Story, StoryUrl
+from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl
 
 if TYPE_CHECKING:
     from crawler.extract import Article
@@ -29,7 +29,7 @@ class StoreOutcome(StrEnum):
     KNOWN = "known"  # this URL was already stored
 
 
-def _insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
+def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the unique constraints decide, whoever wrote first wins."""
     statement = _insert_statement(session.get_bind().dialect.name, model.__table__)
     return session.execute(statement, values).scalar_one_or_none()
@@ -49,7 +49,7 @@ def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetim
     for config in sources:
         row = existing.get(config.name)
         if row is None:
-            _insert_ignoring_conflicts(
+            insert_ignoring_conflicts(
                 session, Source, {"name": config.name, "kind": config.kind.value, "url": config.url, "created_at": now}
             )
         elif (row.kind, row.url) != (config.kind.value, config.url):
@@ -75,7 +75,7 @@ def store_article(session: Session, article: Article, source_id: int, now: datet
     Returns:
         The outcome and the id of the story the article now belongs to.
     """
-    story_id = _insert_ignoring_conflicts(
+    story_id = insert_ignoring_conflicts(
         session,
         Story,
         {
@@ -104,7 +104,7 @@ def store_article(session: Session, article: Article, source_id: int, now: datet
     added = 0
     for url in article.urls:
         row = {"story_id": story_id, "source_id": source_id, "url": url, "seen_at": now}
-        added += _insert_ignoring_conflicts(session, StoryUrl, row) is not None
+        added += insert_ignoring_conflicts(session, StoryUrl, row) is not None
     if outcome is StoreOutcome.DUPLICATE and not added:
         outcome = StoreOutcome.KNOWN  # every URL of this copy was already recorded
     return outcome, story_id
@@ -184,3 +184,13 @@ def latest_runs(session: Session, limit: int = 50) -> list[CrawlRun]:
 def count_stories(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Story)) or 0
 
+
+
+def outbox_log(session: Session, since: datetime | None, status: str | None, limit: int) -> list[OutboxMessage]:
+    """Alerts queued since ``since``, newest first."""
+    statement = select(OutboxMessage)
+    if since is not None:
+        statement = statement.where(OutboxMessage.created_at >= since)
+    if status:
+        statement = statement.where(OutboxMessage.status == status)
+    return list(session.scalars(statement.order_by(OutboxMessage.id.desc()).limit(limit)).unique())

@@ -149,14 +149,28 @@ def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
         for t in report.tallies.values()
     ]
     totals = report.totals()
+    delivery = report.delivery
+    alerts = {
+        "matched_stories": report.matched,
+        "sent": delivery.sent if delivery else 0,
+        "retrying": delivery.retrying if delivery else 0,
+        "failed": delivery.failed if delivery else 0,
+        "errors": delivery.errors if delivery else [],
+    }
     if fmt == "json":
-        write_json({"sources": rows, "totals": totals})
+        write_json({"sources": rows, "totals": totals, "alerts": alerts})
         return
     write_records(rows, "table", ["source", "status", "links", "new", "duplicate", "known", "failed", "error"])
     click.echo(
         f"\n{totals['new']} new, {totals['duplicate']} duplicate, {totals['known']} already stored, "
         f"{totals['failed']} pages failed; {totals['sources_failed']} of {len(rows)} sources failed"
     )
+    click.echo(
+        f"alerts: {alerts['matched_stories']} stories matched; {alerts['sent']} sent, {alerts['retrying']} to retry, "
+        f"{alerts['failed']} failed"
+    )
+    for error in alerts["errors"][:10]:
+        click.echo(f"  {error}", err=True)
 
 
 def _progress_line(tally: Any) -> str:
@@ -249,6 +263,98 @@ def export(state: State, since: datetime | None, fmt: str) -> None:
         count = write_records((story_record(s) for s in iter_stories(session, since)), fmt, _export_columns())
     if sys.stderr.isatty():
         click.echo(f"exported {count} stories", err=True)
+
+
+@cli.group()
+def alerts() -> None:
+    """Backtest rules, deliver the outbox, and read the delivery log."""
+
+
+@alerts.command("test")
+@click.argument("rule")
+@click.option("--since", type=Since(), default="30d", show_default=True, help="Stories fetched since then.")
+@format_option()
+@pass_state
+def alerts_test(state: State, rule: str, since: datetime, fmt: str) -> None:
+    """Show what RULE would have sent for the stories in the archive; sends nothing."""
+    from alerts.outbox import AlertPlan, backtest
+
+    config = state.config
+    if rule not in {r.name for r in config.rules}:
+        known = ", ".join(r.name for r in config.rules) or "none"
+        raise NewsmonError(f"no rule named {rule!r} (known: {known})")
+    plan = AlertPlan.from_config(config)
+    with _archive(state) as session:
+        stories = backtest(session, plan, rule, since)
+        records = [story_record(s, with_text=fmt != "table") for s in stories]
+    if fmt == "table":
+        click.echo(f"{rule}: {len(records)} stories would have alerted since {since:%Y-%m-%d %H:%M} UTC", err=True)
+        if not records:
+            return
+    write_records(records, fmt, STORY_COLUMNS if fmt == "table" else _export_columns())
+
+
+@alerts.command("log")
+@click.option("--since", type=Since(), default="7d", show_default=True, help="Alerts queued since then.")
+@click.option("--status", type=click.Choice(["pending", "sending", "sent", "failed"]), help="Only this status.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@format_option()
+@pass_state
+def alerts_log(state: State, since: datetime, status: str | None, limit: int, fmt: str) -> None:
+    """Deliveries and failures, newest first (channel URLs are never shown)."""
+    from db.queries import outbox_log
+
+    with _archive(state) as session:
+        rows = [
+            {
+                "id": m.id,
+                "created_at": m.created_at.isoformat(),
+                "channel": m.channel,
+                "rules": m.rules.split(","),
+                "digest": m.digest or None,
+                "status": m.status,
+                "attempts": m.attempts,
+                "sent_at": m.sent_at.isoformat() if m.sent_at else None,
+                "due_at": m.due_at.isoformat(),
+                "last_error": m.last_error,
+                "story_id": m.story_id,
+                "title": m.story.title,
+            }
+            for m in outbox_log(session, since, status, limit)
+        ]
+    if fmt == "table" and not rows:
+        click.echo("no alerts in that period", err=True)
+        return
+    columns = ["id", "created_at", "channel", "rules", "status", "attempts", "sent_at", "last_error", "title"]
+    write_records(rows, fmt, columns if fmt in ("table", "csv") else list(rows[0]) if rows else columns)
+
+
+@alerts.command("deliver")
+@format_option("table", "json")
+@pass_state
+def alerts_deliver(state: State, fmt: str) -> None:
+    """Match stories not matched yet and send every due alert now."""
+    from alerts.delivery import deliver_pending
+    from alerts.outbox import AlertPlan, match_unmatched
+    from db.session import open_database, session_factory
+
+    config = state.config
+    plan = AlertPlan.from_config(config)
+    engine = open_database(config.database.url)
+    try:
+        sessions = session_factory(engine)
+        matched = match_unmatched(sessions, plan, datetime.now(UTC))
+        report = deliver_pending(sessions, config.channels, plan)
+    finally:
+        engine.dispose()
+    summary = {"matched_stories": matched, "sent": report.sent, "retrying": report.retrying,
+               "failed": report.failed, "errors": report.errors}
+    if fmt == "json":
+        write_json(summary)
+        return
+    click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)
 
 
 @cli.group()

@@ -153,8 +153,41 @@ class SourceConfig(_Section):
 
 class RuleConfig(_Section):
     name: str = Field(pattern=_NAME, description="Unique name of the rule, shown in every alert it sends.")
-    query: str = Field(min_length=1, description='What to match, e.g. \'"peace plan" OR ceasefire\'.')
+    query: str = Field(
+        min_length=1,
+        description='What to match: terms, "phrases", AND, OR, NOT, ( ), prefix*, title: and text: scopes.',
+    )
     notify: list[str] = Field(default_factory=list, description="Names of the channels that receive its alerts.")
+    exclude: str | None = Field(default=None, description="A query that vetoes a match (same language as query).")
+    sources: list[str] | None = Field(default=None, description="Only stories of these sources (default: all).")
+    languages: list[str] | None = Field(
+        default=None, description="Only stories in these languages, ISO 639-1 codes (default: all)."
+    )
+    digest: str | None = Field(
+        default=None,
+        description='Cron schedule ("0 8 * * *", UTC): gather the rule\'s stories into one message at those times.',
+    )
+
+    @field_validator("query", "exclude")
+    @classmethod
+    def _parses(cls, query: str | None) -> str | None:
+        from alerts.query import parse_query  # the rule language lives with the alerts
+
+        if query is not None:
+            parse_query(query)  # QueryError is a ValueError: "unclosed quote at column 14"
+        return query
+
+    @field_validator("digest")
+    @classmethod
+    def _cron(cls, digest: str | None) -> str | None:
+        if digest is not None:
+            from apscheduler.triggers.cron import CronTrigger
+
+            try:
+                CronTrigger.from_crontab(digest, timezone="UTC")
+            except ValueError as exc:
+                raise ValueError(f"not a cron schedule (minute hour day month weekday): {exc}") from exc
+        return digest
 
 
 class Config(_Section):
@@ -193,12 +226,27 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
             problems.append(f"sources[{index}]: give exactly one of feed, sitemap or page (found {found})")
     problems += _duplicates("sources", [s.get("name") for s in sources])
     problems += _duplicates("rules", [r.get("name") for r in rules])
+    source_names = {s.get("name") for s in sources}
     for index, rule in enumerate(rules):
         notify = rule.get("notify") or []
         for channel in notify if isinstance(notify, list) else []:
             if isinstance(channel, str) and channel not in channels:
                 problems.append(f"rules[{index}].notify: channel {channel!r} is not defined under channels")
+        only = rule.get("sources") or []
+        for name in only if isinstance(only, list) else []:
+            if isinstance(name, str) and name not in source_names:
+                problems.append(f"rules[{index}].sources: no source named {name!r}")
+    for name, url in channels.items():
+        if isinstance(url, str) and "${" not in url and not _is_apprise_url(url):
+            scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+            problems.append(f"channels.{name}: not a notification URL apprise understands ({scheme}://...)")
     return problems
+
+
+def _is_apprise_url(url: str) -> bool:
+    from alerts.channels import is_channel_url
+
+    return is_channel_url(url)
 
 
 def _duplicates(section: str, names: list[object]) -> list[str]:

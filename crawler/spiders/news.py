@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
+from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.report import CrawlReport, one_line
 from crawler.spiders.feed import links_from_feed
@@ -41,10 +42,13 @@ _HTML_TYPES = (b"text/html", b"application/xhtml")
 class NewsSpider(Spider):
     name = "news"
 
-    def __init__(self, sources: list[SourceConfig], report: CrawlReport, **kwargs: Any) -> None:
+    def __init__(
+        self, sources: list[SourceConfig], report: CrawlReport, plan: AlertPlan | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.sources = {source.name: source for source in sources}
         self.report = report
+        self.plan = plan  # the rules, matched by StorePipeline on every new story
         self.scheduled: set[str] = set()  # article URLs requested in this crawl, across sources
         self.engine: Engine | None = None
         self.max_bytes = 0

@@ -1,0 +1,276 @@
+"""Delivering the outbox through apprise: claim what is due, send it per channel, record every attempt.
+
+- Each channel is served by its own thread, so a slow or dead channel never holds up the others.
+- A claimed message carries a lease (``claimed_until``); a sender that dies leaves it to be claimed again
+  when the lease runs out, so nothing is lost. The window for a double send is only between the channel
+  accepting a message and our commit of "sent".
+- A failed attempt is retried with backoff; after ``MAX_ATTEMPTS`` the message is marked failed and stays
+  visible in ``newsmon alerts log``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qsl, urlsplit
+
+import apprise
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.channels import is_email
+from alerts.matching import positive_terms
+from alerts.outbox import AlertPlan
+from alerts.query import Term
+from alerts.render import Message, StoryAlert, render_alert, render_digest, snippet
+from db.models import DeliveryAttempt, OutboxMessage, Story
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=5)
+_BACKOFF = (30, 60, 120, 300, 600, 1800, 3600)  # seconds before attempt 2, 3, ...; then hourly
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=_BACKOFF[min(attempts, len(_BACKOFF)) - 1] if attempts > 0 else 0)
+
+
+@dataclass(slots=True)
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)  # one line per failed attempt, secrets masked
+
+    def add(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.failed += other.failed
+        self.errors += other.errors
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    """One message to one channel, standing for one or more outbox rows (a digest gathers several)."""
+
+    channel: str
+    message_ids: tuple[int, ...]
+    message: Message
+
+
+def deliver_pending(
+    sessions: sessionmaker[Session],
+    channels: dict[str, str],
+    plan: AlertPlan,
+    now: datetime | None = None,
+    deadline: float = 120.0,
+) -> DeliveryReport:
+    """Send every due outbox message; returns what happened. Never raises for a channel's failure.
+
+    Args:
+        channels: channel name -> apprise URL, from the config.
+        deadline: seconds after which no new send is started; what is left stays due for the next run.
+    """
+    now = now or datetime.now(UTC)
+    sends = _claim(sessions, channels, plan, now)
+    if not sends:
+        return DeliveryReport()
+    by_channel: dict[str, list[_Send]] = defaultdict(list)
+    for send in sends:
+        by_channel[send.channel].append(send)
+    stop_at = time.monotonic() + deadline
+    reports = {name: DeliveryReport() for name in by_channel}
+    threads = [
+        threading.Thread(
+            target=_serve_channel,
+            args=(sessions, name, channels.get(name), queue, stop_at, reports[name]),
+            name=f"deliver-{name}",
+            daemon=True,
+        )
+        for name, queue in by_channel.items()
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    total = DeliveryReport()
+    for report in reports.values():
+        total.add(report)
+    logger.info("delivery: %d sent, %d to retry, %d failed", total.sent, total.retrying, total.failed)
+    return total
+
+
+def _claim(
+    sessions: sessionmaker[Session], channels: dict[str, str], plan: AlertPlan, now: datetime
+) -> list[_Send]:
+    """Lease every due message (and every expired lease) and render what to send."""
+    terms = {rule.name: positive_terms(rule.query) for rule in plan.rules.rules}
+    with sessions.begin() as session:
+        statement = (
+            select(OutboxMessage)
+            .where(
+                or_(
+                    (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+                )
+            )
+            .order_by(OutboxMessage.id)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
+        rows = list(session.scalars(statement).unique())
+        digests: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+        sends = []
+        for row in rows:
+            row.status = "sending"
+            row.claimed_until = now + LEASE
+            url = channels.get(row.channel, "")
+            if row.digest:
+                digests[(row.channel, row.digest)].append(row)
+            else:
+                alert = _story_alert(row.story, row.rules.split(","), terms)
+                sends.append(_Send(row.channel, (row.id,), render_alert(alert, is_email(url))))
+        for (channel, rule), members in digests.items():
+            alerts = [_story_alert(row.story, [rule], terms) for row in members]
+            message = render_digest(rule, alerts, is_email(channels.get(channel, "")))
+            sends.append(_Send(channel, tuple(row.id for row in members), message))
+    return sends
+
+
+def _story_alert(story: Story, rules: list[str], terms: dict[str, list[Term]]) -> StoryAlert:
+    wanted = [term for rule in rules for term in terms.get(rule, [])]
+    return StoryAlert(
+        title=story.title,
+        outlet=story.site_name or story.source.name,
+        url=story.url,
+        published_at=story.published_at,
+        rules=tuple(rules),
+        snippet=snippet(story.text, wanted),
+    )
+
+
+def _serve_channel(
+    sessions: sessionmaker[Session],
+    name: str,
+    url: str | None,
+    queue: list[_Send],
+    stop_at: float,
+    report: DeliveryReport,
+) -> None:
+    for index, send in enumerate(queue):
+        if time.monotonic() > stop_at:
+            _release(sessions, [s for s in queue[index:]])
+            return
+        started = datetime.now(UTC)
+        if url is None:
+            ok, error = False, f"channel {name!r} is no longer in the config"
+        else:
+            ok, error = _send(url, send.message)
+        try:
+            _record(sessions, send, ok, error, started, permanent=url is None, report=report)
+        except Exception:  # the job boundary of this thread: the lease makes the message due again
+            logger.exception("could not record the delivery of outbox %s", send.message_ids)
+
+
+def _send(url: str, message: Message) -> tuple[bool, str | None]:
+    """One apprise notification; apprise reports failure by return value and log lines, which we keep."""
+    notifier = apprise.Apprise()
+    if not notifier.add(url):
+        return False, "apprise does not understand this channel URL"
+    with _captured_warnings() as lines:
+        try:
+            ok = notifier.notify(title=message.title, body=message.body, body_format=message.body_format)
+        except Exception as exc:  # a plugin bug must not take the delivery run down
+            return False, f"{type(exc).__name__}: {exc}"
+    if ok:
+        return True, None
+    return False, mask_secrets(" / ".join(lines[-2:]) or "apprise reported a failure", url)
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """Hide the parts of a channel URL that may be secret (password, tokens, query values) in ``text``."""
+    parts = urlsplit(url)
+    secrets = [parts.password or "", *(value for _key, value in parse_qsl(parts.query))]
+    secrets += [segment for segment in parts.path.split("/") if len(segment) >= 8]
+    if parts.username and parts.password:
+        secrets.append(parts.username)
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """apprise's warnings logged by this thread only (channels are sent from several threads at once)."""
+    lines: list[str] = []
+    me = threading.get_ident()
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == me and record.levelno >= logging.WARNING:
+                lines.append(" ".join(record.getMessage().split()))
+
+    handler = Handler()
+    apprise_logger = logging.getLogger("apprise")
+    apprise_logger.addHandler(handler)
+    try:
+        yield lines
+    finally:
+        apprise_logger.removeHandler(handler)
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    send: _Send,
+    ok: bool,
+    error: str | None,
+    at: datetime,
+    permanent: bool,
+    report: DeliveryReport,
+) -> None:
+    with sessions.begin() as session:
+        for message_id in send.message_ids:
+            row = session.get(OutboxMessage, message_id)
+            if row is None:
+                continue
+            session.add(DeliveryAttempt(message_id=message_id, attempted_at=at, ok=ok, error=error))
+            row.attempts += 1
+            row.claimed_until = None
+            if ok:
+                row.status, row.sent_at, row.last_error = "sent", at, None
+            elif permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status, row.last_error = "failed", error
+            else:
+                row.status, row.last_error = "pending", error
+                row.due_at = at + backoff(row.attempts)
+    if ok:
+        report.sent += 1
+    else:
+        report.errors.append(f"{send.channel}: {error}")
+        if permanent or _attempts(sessions, send) >= MAX_ATTEMPTS:
+            report.failed += 1
+        else:
+            report.retrying += 1
+
+
+def _attempts(sessions: sessionmaker[Session], send: _Send) -> int:
+    with sessions() as session:
+        row = session.get(OutboxMessage, send.message_ids[0])
+        return row.attempts if row is not None else MAX_ATTEMPTS
+
+
+def _release(sessions: sessionmaker[Session], sends: list[_Send]) -> None:
+    """Give back the lease of messages not attempted before the deadline: they are due again at once."""
+    with sessions.begin() as session:
+        for send in sends:
+            for message_id in send.message_ids:
+                row = session.get(OutboxMessage, message_id)
+                if row is not None and row.status == "sending":
+                    row.status, row.claimed_until = "pending", None

@@ -1,0 +1,246 @@
+"""The rule language: parse a query into a tree, with errors that point at the column.
+
+    "peace plan" OR ceasefire          a phrase, a term; OR, AND, NOT and parentheses
+    Zelensk* AND (Putin OR Rubio)      a trailing * is a prefix
+    title:ceasefire NOT text:rumour    field scope: title, text (default: both)
+    security guarantees                adjacent terms mean AND
+
+Matching is case- and accent-insensitive and on whole words: text and query are folded the same way
+(``fold``) into words, so ``Kyiv`` does not match ``Kyivstar`` and ``cease-fire`` is the phrase
+"cease fire". Operators are upper case; ``and``/``or``/``not`` in lower case are words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+
+_WORD = re.compile(r"\w+")
+# Combining marks left by NFKD decomposition: é -> e, ü -> u, й -> и (text and queries fold alike).
+COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+class QueryError(ValueError):
+    """A query that cannot be parsed; ``column`` is 1-based."""
+
+    def __init__(self, message: str, column: int) -> None:
+        self.column = column
+        super().__init__(f"{message} at column {column}")
+
+
+def fold_words(text: str) -> list[str]:
+    """The words of ``text`` without case or accents: what both stories and queries are matched as."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _WORD.findall(COMBINING_MARKS.sub("", decomposed).casefold())
+
+
+def fold(text: str) -> str:
+    """``text`` as its folded words joined by single spaces, padded with a space at each end."""
+    return " " + " ".join(fold_words(text)) + " "
+
+
+class Field(StrEnum):
+    ANY = "any"
+    TITLE = "title"
+    TEXT = "text"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """A word, a phrase (several words in a row) or a prefix (``Zelensk*``), folded."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+    field: Field = Field.ANY
+
+    @property
+    def pattern(self) -> str:
+        """The folded form to find in ``fold(text)``: whole words, or a word start for a prefix."""
+        return " " + " ".join(self.words) + ("" if self.prefix else " ")
+
+
+@dataclass(frozen=True, slots=True)
+class And:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Or:
+    children: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    child: Node
+
+
+Node = Term | And | Or | Not
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # word, phrase, lparen, rparen, and, or, not
+    text: str
+    column: int
+
+
+def _tokens(query: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    index = 0
+    while index < len(query):
+        char = query[index]
+        if char.isspace():
+            index += 1
+        elif char in "()":
+            tokens.append(_Token("lparen" if char == "(" else "rparen", char, index + 1))
+            index += 1
+        elif char == '"':
+            end = query.find('"', index + 1)
+            if end < 0:
+                raise QueryError("unclosed quote", index + 1)
+            tokens.append(_Token("phrase", query[index + 1 : end], index + 1))
+            index = end + 1
+        else:
+            start = index
+            while index < len(query) and not query[index].isspace() and query[index] not in '()"':
+                index += 1
+            word = query[start:index]
+            kind = word.lower() if word in _OPERATORS else "word"
+            tokens.append(_Token(kind, word, start + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, query: str) -> None:
+        self.query = query
+        self.tokens = _tokens(query)
+        self.position = 0
+
+    def peek(self) -> _Token | None:
+        return self.tokens[self.position] if self.position < len(self.tokens) else None
+
+    def take(self) -> _Token:
+        token = self.tokens[self.position]
+        self.position += 1
+        return token
+
+    def end_column(self) -> int:
+        return len(self.query) + 1
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise QueryError("empty query", 1)
+        node = self.or_expr()
+        token = self.peek()
+        if token is not None:
+            raise QueryError("unmatched )" if token.kind == "rparen" else f"unexpected {token.text!r}", token.column)
+        return node
+
+    def or_expr(self) -> Node:
+        children = [self.and_expr()]
+        while (token := self.peek()) is not None and token.kind == "or":
+            self.take()
+            children.append(self.and_expr(after=token))
+        return children[0] if len(children) == 1 else Or(tuple(children))
+
+    def and_expr(self, after: _Token | None = None) -> Node:
+        children = [self.not_expr(after)]
+        while (token := self.peek()) is not None and token.kind not in ("or", "rparen"):
+            if token.kind == "and":
+                self.take()
+                children.append(self.not_expr(after=token))
+            else:
+                children.append(self.not_expr())  # adjacent terms mean AND
+        return children[0] if len(children) == 1 else And(tuple(children))
+
+    def not_expr(self, after: _Token | None = None) -> Node:
+        token = self.peek()
+        if token is not None and token.kind == "not":
+            self.take()
+            return Not(self.not_expr(after=token))
+        return self.atom(after)
+
+    def atom(self, after: _Token | None, field: Field = Field.ANY) -> Node:
+        token = self.peek()
+        if token is None or token.kind in ("rparen", "and", "or"):
+            column = token.column if token is not None else self.end_column()
+            if after is not None:
+                raise QueryError(f"{after.text} has nothing after it", after.column)
+            what = "nothing" if token is None else repr(token.text)
+            raise QueryError(f"expected a term, a phrase or ( but found {what}", column)
+        self.take()
+        if token.kind == "lparen":
+            node = self.or_expr()
+            closing = self.peek()
+            if closing is None or closing.kind != "rparen":
+                raise QueryError("unclosed (", token.column)
+            self.take()
+            return _scoped(node, field) if field is not Field.ANY else node
+        if token.kind == "phrase":
+            return self.term(token.text, token.column, field, allow_prefix=False)
+        text = token.text
+        scope, colon, rest = text.partition(":")
+        if colon and scope.lower() in (Field.TITLE, Field.TEXT):
+            if field is not Field.ANY:
+                raise QueryError("a field inside a field", token.column)
+            scoped = Field(scope.lower())
+            if rest:
+                return self.term(rest, token.column + len(scope) + 1, scoped, allow_prefix=True)
+            following = self.peek()
+            if following is not None and following.kind == "phrase":
+                self.take()
+                return self.term(following.text, following.column, scoped, allow_prefix=False)
+            return self.atom(token, scoped)
+        return self.term(text, token.column, field, allow_prefix=True)
+
+    def term(self, text: str, column: int, field: Field, allow_prefix: bool) -> Term:
+        prefix = allow_prefix and text.endswith("*")
+        words = tuple(fold_words(text[:-1] if prefix else text))
+        if not words:
+            what = "an empty phrase" if not text.strip() else f"{text!r} has no letters or digits"
+            raise QueryError(what, column)
+        return Term(words, prefix, field)
+
+
+def _scoped(node: Node, field: Field) -> Node:
+    """``title:(a OR b)``: the field applies to every term inside."""
+    if isinstance(node, Term):
+        return Term(node.words, node.prefix, field) if node.field is Field.ANY else node
+    if isinstance(node, Not):
+        return Not(_scoped(node.child, field))
+    children = tuple(_scoped(child, field) for child in node.children)
+    return And(children) if isinstance(node, And) else Or(children)
+
+
+def _has_positive_term(node: Node, negated: bool = False) -> bool:
+    if isinstance(node, Term):
+        return not negated
+    if isinstance(node, Not):
+        return _has_positive_term(node.child, not negated)
+    if isinstance(node, And):
+        return any(_has_positive_term(child, negated) for child in node.children)
+    return all(_has_positive_term(child, negated) for child in node.children)
+
+
+def parse_query(query: str) -> Node:
+    """Parse a rule query.
+
+    Raises:
+        QueryError: with the column of the problem (``unclosed quote at column 14``).
+    """
+    node = _Parser(query).parse()
+    if not _has_positive_term(node):
+        raise QueryError("the query only says what must not be there; add a term to look for", 1)
+    return node
+
+
+def terms(node: Node) -> list[Term]:
+    """Every term of the tree, negated ones included, in query order."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, Not):
+        return terms(node.child)
+    return [term for child in node.children for term in terms(child)]
