@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Insert, Select, Table, func, or_, select
+from sqlalchemy import Insert, Select, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -107,6 +107,13 @@ def store_article(session: Session, article: Article, source_id: int, now: datet
         added += insert_ignoring_conflicts(session, StoryUrl, row) is not None
     if outcome is StoreOutcome.DUPLICATE and not added:
         outcome = StoreOutcome.KNOWN  # every URL of this copy was already recorded
+    if outcome is StoreOutcome.DUPLICATE and article.published_at is not None:
+        # The copy that arrived first may have come from a listing without dates; keep the date we now know.
+        session.execute(
+            update(Story)
+            .where(Story.id == story_id, Story.published_at.is_(None))
+            .values(published_at=article.published_at)
+        )
     return outcome, story_id
 
 

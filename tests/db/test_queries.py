@@ -125,3 +125,15 @@ def test_search_filters_by_date_and_source(engine: Engine) -> None:
         assert [s.title for s in search_stories(session)] == ["New", "Old"]
         assert [s.title for s in search_stories(session, since=NOW - timedelta(days=7))] == ["New"]
         assert [s.title for s in search_stories(session, source="a")] == ["Old"]
+
+
+def test_a_copy_with_a_date_fills_the_date_the_first_copy_lacked(engine: Engine) -> None:
+    undated = make_article(url="https://paper.example/a", urls=("https://paper.example/a",), published_at=None)
+    dated = make_article(url="https://wire.example/a", urls=("https://wire.example/a",))
+    with Session(engine) as session, session.begin():
+        source_id = _source_id(session)
+        _, story_id = store_article(session, undated, source_id, NOW)
+        assert store_article(session, dated, source_id, NOW)[0] is StoreOutcome.DUPLICATE
+    with Session(engine) as session:
+        story = session.get(Story, story_id)
+        assert story is not None and story.published_at == dated.published_at
