@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import os
 import threading
 import time
 from collections import defaultdict
@@ -56,6 +58,17 @@ class DeliveryReport:
         self.errors += other.errors
 
 
+class _Clock:
+    """``now`` as given to the run, moving on with the monotonic clock (time is a parameter, for tests too)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.at = now
+        self.started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self.at + timedelta(seconds=time.monotonic() - self.started)
+
+
 @dataclass(frozen=True, slots=True)
 class _Send:
     """One message to one channel, standing for one or more outbox rows (a digest gathers several)."""
@@ -85,12 +98,13 @@ def deliver_pending(
     by_channel: dict[str, list[_Send]] = defaultdict(list)
     for send in sends:
         by_channel[send.channel].append(send)
-    stop_at = time.monotonic() + deadline
+    clock = _Clock(now)
+    stop_at = clock.started + deadline
     reports = {name: DeliveryReport() for name in by_channel}
     threads = [
         threading.Thread(
             target=_serve_channel,
-            args=(sessions, name, channels.get(name), queue, stop_at, reports[name]),
+            args=(sessions, name, channels.get(name), queue, clock, stop_at, reports[name]),
             name=f"deliver-{name}",
             daemon=True,
         )
@@ -161,14 +175,15 @@ def _serve_channel(
     name: str,
     url: str | None,
     queue: list[_Send],
+    clock: _Clock,
     stop_at: float,
     report: DeliveryReport,
 ) -> None:
     for index, send in enumerate(queue):
         if time.monotonic() > stop_at:
-            _release(sessions, [s for s in queue[index:]])
+            _release(sessions, queue[index:])
             return
-        started = datetime.now(UTC)
+        started = clock.now()
         if url is None:
             ok, error = False, f"channel {name!r} is no longer in the config"
         else:
@@ -181,10 +196,11 @@ def _serve_channel(
 
 def _send(url: str, message: Message) -> tuple[bool, str | None]:
     """One apprise notification; apprise reports failure by return value and log lines, which we keep."""
-    notifier = apprise.Apprise()
+    # Sequential: the send happens in this thread, so the warnings apprise logs for it are ours to keep.
+    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
     if not notifier.add(url):
         return False, "apprise does not understand this channel URL"
-    with _captured_warnings() as lines:
+    with _captured_warnings(url) as lines:
         try:
             ok = notifier.notify(title=message.title, body=message.body, body_format=message.body_format)
         except Exception as exc:  # a plugin bug must not take the delivery run down
@@ -207,23 +223,46 @@ def mask_secrets(text: str, url: str) -> str:
 
 
 @contextmanager
-def _captured_warnings() -> Iterator[list[str]]:
-    """apprise's warnings logged by this thread only (channels are sent from several threads at once)."""
+def _captured_warnings(url: str) -> Iterator[list[str]]:
+    """The warnings apprise logs while it sends to ``url``.
+
+    apprise sends from its own worker threads, so records cannot be told apart by thread; they are told
+    apart by the plugin that logged them (the channel's plugin module, or its package for email and the
+    like). Two channels of the same kind failing at the same moment may see each other's lines.
+    """
     lines: list[str] = []
-    me = threading.get_ident()
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    source = inspect.getfile(type(plugin)) if plugin is not None else ""
+    folder = os.path.dirname(source)
+    scope = folder if os.path.basename(folder) != "plugins" else source
 
     class Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.thread == me and record.levelno >= logging.WARNING:
+            if record.levelno >= logging.INFO and (not scope or record.pathname.startswith(scope)):
                 lines.append(" ".join(record.getMessage().split()))
 
-    handler = Handler()
+    handler = Handler(level=logging.INFO)
     apprise_logger = logging.getLogger("apprise")
-    apprise_logger.addHandler(handler)
+    with _level_lock:
+        # Channels send from several threads: the first lowers apprise's level, the last puts it back.
+        if not _level_users:
+            _level_users.append(apprise_logger.level)
+            if apprise_logger.getEffectiveLevel() > logging.INFO:
+                apprise_logger.setLevel(logging.INFO)
+        _level_users.append(0)
+        apprise_logger.addHandler(handler)
     try:
         yield lines
     finally:
-        apprise_logger.removeHandler(handler)
+        with _level_lock:
+            apprise_logger.removeHandler(handler)
+            _level_users.pop()
+            if len(_level_users) == 1:
+                apprise_logger.setLevel(_level_users.pop())
+
+
+_level_lock = threading.Lock()
+_level_users: list[int] = []  # apprise's own level first, then one entry per send in progress
 
 
 def _record(

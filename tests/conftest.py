@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import socket
 import subprocess
+import threading
 import sys
 import uuid
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +22,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
 from db.session import open_database
-from tests.servers import CORPUS, Outlet
+from tests.servers import CORPUS, Outlet, Webhook
 
 POSTGRES_ENV = "NEWSMON_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
@@ -79,6 +84,51 @@ def corpus() -> Path:
     if not CORPUS.is_dir():
         pytest.skip("../shared/corpus is absent")
     return CORPUS
+
+
+class Mailbox:
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives; ``refuse`` makes it answer 451."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.messages: list[EmailMessage] = []
+        self.refuse = False
+        self.arrived = threading.Event()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        if self.refuse:
+            return "451 4.3.0 mailbox busy, try again later"
+        self.messages.append(
+            email.message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
+        )
+        self.arrived.set()
+        return "250 OK"
+
+    def url(self, **extra: str) -> str:
+        """An apprise mailto:// URL delivering here (apprise needs a domain; smtp= names the server)."""
+        query = "&".join(f"{k}={v}" for k, v in {"smtp": "127.0.0.1", "from": "newsmon@example.org",
+                                                   "to": "desk@example.org", **extra}.items())
+        return f"mailto://example.org:{self.port}?{query}"
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.controller.start()
+    yield box
+    box.controller.stop()
+
+
+@pytest.fixture
+def webhook() -> Iterator[Webhook]:
+    with Webhook() as hook:
+        yield hook
 
 
 def write_config(path: Path, database_url: str, sources: list[dict[str, Any]], **extra: Any) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -27,6 +28,7 @@ class Route:
     status: int = 200
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before answering (a slow or hanging page)
 
 
 class _Server(ThreadingHTTPServer):
@@ -52,6 +54,8 @@ class Outlet:
                 route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
+                if route.delay:
+                    time.sleep(route.delay)
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
                 self.send_header("Content-Length", str(len(route.body)))
@@ -86,6 +90,59 @@ class Outlet:
         data = body.encode("utf-8") if isinstance(body, str) else body
         self.routes[path] = Route(data, **kwargs)  # type: ignore[arg-type]
         return self.url(path)
+
+
+class Webhook:
+    """A chat webhook receiver on loopback: records every POST; answers from a script of statuses.
+
+    ``statuses`` are used in order (the last one repeats); ``gate``, when set, holds every request until
+    the test releases it (a channel that hangs).
+    """
+
+    def __init__(self, statuses: list[int] | None = None) -> None:
+        self.statuses = list(statuses or [200])
+        self.received: list[dict[str, object]] = []
+        self.requests = 0
+        self.gate: threading.Event | None = None
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                hook.requests += 1
+                if hook.gate is not None:
+                    hook.gate.wait(30)
+                status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
+                if status < 300:
+                    hook.received.append(json.loads(body or b"{}"))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = _Server(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The apprise URL of this receiver (apprise's json:// posts title, message and type)."""
+        host, port = self.server.server_address[:2]
+        return f"json://{host}:{port}/hook"
+
+    def __enter__(self) -> Webhook:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.gate is not None:
+            self.gate.set()
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def rss(items: list[dict[str, str]], title: str = "Test outlet") -> str:
