@@ -27,7 +27,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels import is_email
-from alerts.matching import positive_terms
 from alerts.outbox import AlertPlan
 from alerts.query import Term
 from alerts.render import Message, StoryAlert, render_alert, render_digest, snippet
@@ -125,7 +124,7 @@ def _claim(
     sessions: sessionmaker[Session], channels: dict[str, str], plan: AlertPlan, now: datetime
 ) -> list[_Send]:
     """Lease every due message (and every expired lease) and render what to send."""
-    terms = {rule.name: positive_terms(rule.query) for rule in plan.rules.rules}
+    terms = plan.shown_terms
     with sessions.begin() as session:
         statement = (
             select(OutboxMessage)

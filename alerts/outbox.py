@@ -15,7 +15,8 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.matching import RuleSet, RuleSpec, StoryText
+from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
+from alerts.query import Term
 from db.models import OutboxMessage, RuleMatch, Story
 from db.queries import insert_ignoring_conflicts, iter_stories
 from newsmon.config import Config, RuleConfig
@@ -30,15 +31,18 @@ class AlertPlan:
     rules: RuleSet
     notify: dict[str, tuple[str, ...]]
     digests: dict[str, CronTrigger]
+    shown_terms: dict[str, list[Term]]  # per rule, the terms its snippet is centred on
 
     @classmethod
     def from_rules(cls, rules: Iterable[RuleConfig]) -> AlertPlan:
         rules = list(rules)
         specs = [RuleSpec(r.name, r.query, r.exclude, r.sources, r.languages) for r in rules]
+        compiled = RuleSet(specs)
         return cls(
-            rules=RuleSet(specs),
+            rules=compiled,
             notify={r.name: tuple(r.notify) for r in rules},
             digests={r.name: CronTrigger.from_crontab(r.digest, timezone="UTC") for r in rules if r.digest},
+            shown_terms={rule.name: positive_terms(rule.query) for rule in compiled.rules},
         )
 
     @classmethod
@@ -111,4 +115,5 @@ def match_unmatched(sessions: sessionmaker[Session], plan: AlertPlan, now: datet
 
 def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | None) -> list[Story]:
     """The stored stories ``rule`` would have alerted on since ``since``, newest first; nothing is written."""
-    return [story for story in iter_stories(session, since) if rule in plan.match(story)][::-1]
+    matched = [story for story in iter_stories(session, since) if rule in plan.match(story)]
+    return sorted(matched, key=lambda story: story.published_at or story.fetched_at, reverse=True)

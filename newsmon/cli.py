@@ -272,26 +272,39 @@ def alerts() -> None:
 
 @alerts.command("test")
 @click.argument("rule")
-@click.option("--since", type=Since(), default="30d", show_default=True, help="Stories fetched since then.")
+@click.option("--since", type=Since(), default="30d", show_default=True,
+              help="Stories published (undated ones: fetched) since then.")
 @format_option()
 @pass_state
 def alerts_test(state: State, rule: str, since: datetime, fmt: str) -> None:
     """Show what RULE would have sent for the stories in the archive; sends nothing."""
     from alerts.outbox import AlertPlan, backtest
+    from alerts.render import snippet
 
     config = state.config
     if rule not in {r.name for r in config.rules}:
         known = ", ".join(r.name for r in config.rules) or "none"
         raise NewsmonError(f"no rule named {rule!r} (known: {known})")
     plan = AlertPlan.from_config(config)
+    channels = list(plan.notify[rule]) or None
     with _archive(state) as session:
-        stories = backtest(session, plan, rule, since)
-        records = [story_record(s, with_text=fmt != "table") for s in stories]
+        records = []
+        for story in backtest(session, plan, rule, since):
+            record = story_record(story, with_text=fmt not in ("table", "csv"))
+            record["published_at"] = record["published_at"] or record["fetched_at"]
+            record["snippet"] = snippet(story.text, plan.shown_terms[rule])
+            record["channels"] = channels  # where it would have gone (None: the rule notifies nobody)
+            records.append(record)
     if fmt == "table":
-        click.echo(f"{rule}: {len(records)} stories would have alerted since {since:%Y-%m-%d %H:%M} UTC", err=True)
+        click.echo(
+            f"{rule}: {len(records)} {'story' if len(records) == 1 else 'stories'} would have alerted "
+            f"{', '.join(channels) if channels else 'no channel'} since {since:%Y-%m-%d %H:%M} UTC (nothing sent)",
+            err=True,
+        )
         if not records:
             return
-    write_records(records, fmt, STORY_COLUMNS if fmt == "table" else _export_columns())
+    columns = ["id", "published_at", "source", "title", "snippet", "url"]
+    write_records(records, fmt, columns if fmt in ("table", "csv") else list(records[0]) if records else columns)
 
 
 @alerts.command("log")
