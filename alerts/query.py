@@ -17,9 +17,20 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-_WORD = re.compile(r"\w+")
-# Combining marks left by NFKD decomposition: é -> e, ü -> u, й -> и (text and queries fold alike).
-COMBINING_MARKS = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+import regex
+
+# A word is letters, digits and the marks that belong to them (Devanagari vowel signs are part of a word,
+# where the standard library's \w would split "मोदी" in two); the regex package knows Unicode's categories.
+_WORD = regex.compile(r"\w+")
+# Marks that are optional in writing and dropped before matching, as accents are: Latin, Greek and Cyrillic
+# diacritics left by NFKD (é -> e, й -> и), Hebrew points, Arabic harakat.
+COMBINING_MARKS = re.compile(
+    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
+    r"\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u064b-\u065f\u0670]"
+)
+# Letters NFKD does not take apart, as a reader would spell them without the stroke (Łódź = Lodz).
+_PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b",
+                                "æ": "ae", "œ": "oe"})
 _OPERATORS = {"AND", "OR", "NOT"}
 
 
@@ -31,10 +42,20 @@ class QueryError(ValueError):
         super().__init__(f"{message} at column {column}")
 
 
+def fold_chars(text: str) -> str:
+    """``text`` without case or optional marks; still in its original words and punctuation."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return COMBINING_MARKS.sub("", decomposed).casefold().translate(_PLAIN_LETTERS)
+
+
+def is_word(text: str) -> bool:
+    """Whether every character of (folded) ``text`` belongs to a word."""
+    return _WORD.fullmatch(text) is not None
+
+
 def fold_words(text: str) -> list[str]:
     """The words of ``text`` without case or accents: what both stories and queries are matched as."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _WORD.findall(COMBINING_MARKS.sub("", decomposed).casefold())
+    return _WORD.findall(fold_chars(text))
 
 
 def fold(text: str) -> str:
@@ -118,6 +139,7 @@ class _Parser:
         self.query = query
         self.tokens = _tokens(query)
         self.position = 0
+        self.scope = Field.ANY  # the field of the title:( ... ) group being parsed, if any
 
     def peek(self) -> _Token | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -173,7 +195,9 @@ class _Parser:
             raise QueryError(f"expected a term, a phrase or ( but found {what}", column)
         self.take()
         if token.kind == "lparen":
+            outer, self.scope = self.scope, field if field is not Field.ANY else self.scope
             node = self.or_expr()
+            self.scope = outer
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise QueryError("unclosed (", token.column)
@@ -184,9 +208,12 @@ class _Parser:
         text = token.text
         scope, colon, rest = text.partition(":")
         if colon and scope.lower() in (Field.TITLE, Field.TEXT):
-            if field is not Field.ANY:
+            if field is not Field.ANY or self.scope is not Field.ANY:
                 raise QueryError("a field inside a field", token.column)
             scoped = Field(scope.lower())
+            inner, inner_colon, _ = rest.partition(":")
+            if inner_colon and inner.lower() in (Field.TITLE, Field.TEXT):  # title:text:word
+                raise QueryError("a field inside a field", token.column + len(scope) + 1)
             if rest:
                 return self.term(rest, token.column + len(scope) + 1, scoped, allow_prefix=True)
             following = self.peek()

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from urllib.parse import urlsplit, urlunsplit
 
 from apprise import NotifyFormat
 
-from alerts.query import COMBINING_MARKS, Term
+from alerts.query import Term, fold_chars, is_word
 
 MAX_TITLE = 200
 SNIPPET_CHARS = 240
@@ -54,19 +54,29 @@ def for_chat(text: str) -> str:
     return _MARKDOWN_LINK.sub("]\u200b(", text)
 
 
+def chat_url(url: str) -> str:
+    """The story URL as a chat may show it: ``@`` and ``<`` percent-encoded after the host, so that a path
+    such as ``/@everyone`` pings nobody while the link still leads to the same page."""
+    parts = urlsplit(url)
+    safe = {ord("@"): "%40", ord("<"): "%3C", ord(">"): "%3E"}
+    return urlunsplit(parts._replace(path=parts.path.translate(safe), query=parts.query.translate(safe),
+                                     fragment=parts.fragment.translate(safe)))
+
+
 def snippet(text: str, terms: list[Term], width: int = SNIPPET_CHARS) -> str:
-    """About ``width`` characters of ``text`` around the first occurrence of any of ``terms``."""
+    """About ``width`` characters of ``text`` around the first occurrence of any of ``terms``, cut at words."""
     folded, origin = _folded_with_origin(text)
     starts = [at for at in (folded.find(term.pattern) for term in terms) if at >= 0]
-    if not starts:
-        return one_line(text, width)
-    at = origin[min(starts) + 1]
+    at = origin[min(starts) + 1] if starts else 0
     begin = max(0, at - width // 3)
     end = min(len(text), begin + width)
-    if begin > 0:
-        space = text.rfind(" ", 0, begin + 1)
-        begin = space + 1 if space >= 0 and begin - space < 30 else begin
-    piece = one_line(text[begin:end], width + 2)
+    if begin > 0:  # start at the next word, unless the word is very long
+        space = text.find(" ", begin - 1, at)
+        begin = space + 1 if space >= 0 else begin
+    if end < len(text):  # end at the last whole word
+        space = text.rfind(" ", max(at, begin), end + 1)
+        end = space if space > begin else end
+    piece = one_line(text[begin:end], limit=len(text))
     return ("…" if begin > 0 else "") + piece + ("…" if end < len(text) else "")
 
 
@@ -74,13 +84,14 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
     """``alerts.query.fold(text)`` with, for each folded character, the index of the character it came from."""
     chars, origin = [" "], [0]
     for index, char in enumerate(text):
-        folded = COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", char)).casefold()
-        if folded and all(c.isalnum() or c == "_" for c in folded):
-            chars.extend(folded)
-            origin.extend([index] * len(folded))
-        elif chars[-1] != " ":
-            chars.append(" ")
-            origin.append(index)
+        # A mark dropped in folding (a decomposed accent) folds to nothing: it is not a word break.
+        for piece in fold_chars(char):
+            if is_word(piece):
+                chars.append(piece)
+                origin.append(index)
+            elif chars[-1] != " ":
+                chars.append(" ")
+                origin.append(index)
     if chars[-1] != " ":
         chars.append(" ")
         origin.append(len(text))
@@ -88,7 +99,7 @@ def _folded_with_origin(text: str) -> tuple[str, list[int]]:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "date unknown"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "date unknown"
 
 
 def render_alert(alert: StoryAlert, email: bool) -> Message:
@@ -106,7 +117,7 @@ def render_alert(alert: StoryAlert, email: bool) -> Message:
         return Message(title=f"[newsmon] {title}", body=body, body_format=NotifyFormat.HTML)
     body = (
         f"{for_chat(title)}\n{for_chat(one_line(alert.outlet))} · {_when(alert.published_at)}\n"
-        f"{for_chat(alert.snippet)}\n{alert.url}\nMatched: {rules}"
+        f"{for_chat(alert.snippet)}\n{chat_url(alert.url)}\nMatched: {rules}"
     )
     return Message(title=f"newsmon: {for_chat(rules)}", body=body, body_format=NotifyFormat.TEXT)
 
@@ -122,5 +133,5 @@ def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:
             for a in alerts
         )
         return Message(f"[newsmon] {rule}: {count}", f"<ol>{items}</ol>", NotifyFormat.HTML)
-    lines = [f"• {for_chat(one_line(a.title))} ({for_chat(one_line(a.outlet))})\n  {a.url}" for a in alerts]
+    lines = [f"• {for_chat(one_line(a.title))} ({for_chat(one_line(a.outlet))})\n  {chat_url(a.url)}" for a in alerts]
     return Message(f"newsmon digest: {for_chat(rule)}, {count}", "\n".join(lines), NotifyFormat.TEXT)
