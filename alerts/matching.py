@@ -1,9 +1,10 @@
 """Matching stories against every rule at once: one Aho-Corasick pass over a story finds all their terms.
 
 Rules are compiled once. Each distinct term of every rule (query and exclude) becomes one pattern of a
-single automaton over the folded text (`` word word ``, or `` word`` for a prefix), so the cost of matching a
-story grows with its length and the number of hits, not with the number of rules. The boolean trees are then
-evaluated on the set of patterns found in the title and in the text.
+single automaton over the folded text (`` word word ``, or `` word`` for a prefix), so finding the terms of
+every rule costs one pass over the story. The boolean trees are then evaluated on the set of patterns found
+in the title and in the text, but only for the rules that can hold: each rule is indexed by terms one of
+which it needs (its triggers), so a story pays for the rules its words touch, not for every rule.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ class RuleSet:
         self.rules: list[CompiledRule] = []
         self._pattern_ids: dict[str, int] = {}
         self._automaton = ahocorasick.Automaton()
+        self._triggered: dict[int, list[int]] = {}  # pattern id -> rules that need it or another trigger
+        self._always: list[int] = []  # rules without triggers (a NOT at the top): evaluated for every story
         for rule in rules:
             query = parse_query(rule.query)
             exclude = parse_query(rule.exclude) if rule.exclude else None
@@ -65,6 +68,11 @@ class RuleSet:
             )
             for term in terms(query) + (terms(exclude) if exclude else []):
                 self._add(term.pattern)
+            needed = _triggers(query)
+            if needed is None:
+                self._always.append(len(self.rules))
+            for term in needed or ():
+                self._triggered.setdefault(self._pattern_ids[term.pattern], []).append(len(self.rules))
             self.rules.append(compiled)
         if self._pattern_ids:
             self._automaton.make_automaton()
@@ -85,8 +93,12 @@ class RuleSet:
         in_text = self._found(fold(story.text))
         found = _Found(self._pattern_ids, in_title, in_text)
         language = (story.language or "").lower()
+        candidates = set(self._always)
+        for pattern_id in in_title | in_text:
+            candidates.update(self._triggered.get(pattern_id, ()))
         matched = []
-        for rule in self.rules:
+        for index in sorted(candidates):
+            rule = self.rules[index]
             if rule.sources is not None and story.source not in rule.sources:
                 continue
             if rule.languages is not None and language not in rule.languages:
@@ -116,6 +128,25 @@ class _Found:
             return all(self.holds(child) for child in node.children)
         assert isinstance(node, Or)
         return any(self.holds(child) for child in node.children)
+
+
+def _triggers(node: Node) -> set[Term] | None:
+    """Terms of which at least one must be found for ``node`` to hold; None when no such set is known.
+
+    A term needs itself; AND needs what any one of its children needs (the smallest set is the most
+    selective); OR needs what all its children need together; NOT gives no guarantee.
+    """
+    if isinstance(node, Term):
+        return {node}
+    if isinstance(node, Not):
+        return None
+    needs = [_triggers(child) for child in node.children]
+    if isinstance(node, And):
+        known = [need for need in needs if need is not None]
+        return min(known, key=len) if known else None
+    if any(need is None for need in needs):
+        return None
+    return set().union(*needs)  # type: ignore[arg-type]
 
 
 def positive_terms(node: Node, negated: bool = False) -> list[Term]:

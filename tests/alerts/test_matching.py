@@ -416,3 +416,21 @@ def test_matching_agrees_with_a_regular_expression_evaluator(seed: int) -> None:
         assert rule_set.match(story) == expected, (story, [spec.query for spec, _q, _e in rules])
         matched_somewhere += bool(expected)
     assert matched_somewhere > 30  # the generator makes stories that do match, not only misses
+
+
+# Rules are evaluated only when their words are found; rules that need no word are always evaluated
+
+
+def test_a_rule_that_needs_no_found_word_is_still_evaluated() -> None:
+    # NOT (talks AND NOT Geneva) = NOT talks OR Geneva: it holds for a story with neither word.
+    assert _matches("NOT (talks AND NOT Geneva)", text="Grain ships left the port")
+    assert not _matches("NOT (talks AND NOT Geneva)", text="talks resumed")
+
+
+def test_many_rules_keep_config_order_when_only_some_are_triggered() -> None:
+    specs = [RuleSpec(f"r{i}", f"word{i} OR shared") if i % 2 else RuleSpec(f"r{i}", f"word{i}") for i in range(40)]
+    specs.append(RuleSpec("always", "NOT (absent AND NOT shared)"))
+    rules = RuleSet(specs)
+    story = StoryText("", "word4 word7 shared", "wire", "en")
+    expected = ["r4"] + [f"r{i}" for i in range(40) if i % 2] + ["always"]
+    assert rules.match(story) == sorted(expected, key=lambda name: [s.name for s in specs].index(name))
