@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 
@@ -24,6 +24,20 @@ def masked_channel_url(url: str) -> str:
     """
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin:
-        return str(plugin.url(privacy=True))
+        # apprise hides what each plugin knows to be secret; a token in a generic webhook's path is not one
+        # of those, so the path segments and query values of the URL are hidden as well.
+        return mask_secrets(str(plugin.url(privacy=True)), url)
     scheme = urlsplit(url).scheme or "?"
     return f"{scheme}://... (not a URL apprise understands)"
+
+
+def mask_secrets(text: str, url: str) -> str:
+    """Hide the parts of a channel URL that may be secret (password, tokens, query values) in ``text``."""
+    parts = urlsplit(url)
+    secrets = [parts.password or "", *(value for _key, value in parse_qsl(parts.query))]
+    secrets += [segment for segment in parts.path.split("/") if len(segment) >= 8]
+    if parts.username and parts.password:
+        secrets.append(parts.username)
+    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text

@@ -20,13 +20,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.channels import is_email
+from alerts.channels import is_email, mask_secrets
 from alerts.outbox import AlertPlan
 from alerts.query import Term
 from alerts.render import Message, StoryAlert, render_alert, render_digest, snippet
@@ -207,18 +206,6 @@ def _send(url: str, message: Message) -> tuple[bool, str | None]:
     if ok:
         return True, None
     return False, mask_secrets(" / ".join(lines[-2:]) or "apprise reported a failure", url)
-
-
-def mask_secrets(text: str, url: str) -> str:
-    """Hide the parts of a channel URL that may be secret (password, tokens, query values) in ``text``."""
-    parts = urlsplit(url)
-    secrets = [parts.password or "", *(value for _key, value in parse_qsl(parts.query))]
-    secrets += [segment for segment in parts.path.split("/") if len(segment) >= 8]
-    if parts.username and parts.password:
-        secrets.append(parts.username)
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "****")
-    return text
 
 
 @contextmanager
