@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article
-from db.models import Story
 from crawler.report import CrawlReport, one_line
+from db.models import Story
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
 from db.session import make_engine, session_factory
 from newsmon.errors import StorageError

@@ -64,8 +64,8 @@ def run_crawl(
             source_ids = sync_sources(session, sources, datetime.now(UTC))
             for tally in report.tallies.values():
                 record_crawl_run(session, source_ids[tally.name], tally)
-        # Stories stored but not matched (a crawl killed between the two, rules added) are matched now,
-        # and the crawl delivers what it queued before it exits.
+        # A safety net: a story stored without being matched (by an older version, say) is matched now.
+        # Then the crawl delivers what it queued before it exits.
         match_unmatched(sessions, plan, datetime.now(UTC))
         report.delivery = deliver_pending(sessions, config.channels, plan)
     finally:

@@ -192,7 +192,6 @@ def count_stories(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(Story)) or 0
 
 
-
 def outbox_log(session: Session, since: datetime | None, status: str | None, limit: int) -> list[OutboxMessage]:
     """Alerts queued since ``since``, newest first."""
     statement = select(OutboxMessage)
