@@ -32,12 +32,16 @@ class SourceTally:
     error: str | None = None  # the source itself could not be read
     problems: list[tuple[str, str]] = field(default_factory=list)  # (url, reason) of pages that failed
     pending: int = 0  # requests of this source still in flight
+    not_modified: bool = False  # the listing answered 304: nothing new, nothing parsed
+    validators: tuple[str | None, str | None] = (None, None)  # the listing's ETag and Last-Modified
 
     @property
     def status(self) -> str:
         if self.error:
             return "failed"
-        return "partial" if self.failed else "ok"
+        if self.failed:
+            return "partial"
+        return "unchanged" if self.not_modified else "ok"
 
     def fail_page(self, url: str, reason: object) -> None:
         self.failed += 1

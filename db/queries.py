@@ -53,7 +53,8 @@ def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetim
                 session, Source, {"name": config.name, "kind": config.kind.value, "url": config.url, "created_at": now}
             )
         elif (row.kind, row.url) != (config.kind.value, config.url):
-            row.kind, row.url = config.kind.value, config.url
+            # Another listing: the validators of the old one mean nothing for it.
+            row.kind, row.url, row.etag, row.last_modified = config.kind.value, config.url, None, None
     session.flush()
     rows = session.execute(select(Source.name, Source.id).where(Source.name.in_([s.name for s in sources])))
     return {name: id_ for name, id_ in rows}
@@ -132,7 +133,30 @@ def record_crawl_run(session: Session, source_id: int, tally: SourceTally) -> Cr
         problems=[CrawlProblem(url=url, reason=reason) for url, reason in tally.problems],
     )
     session.add(run)
+    _remember_validators(session, source_id, tally)
     return run
+
+
+def _remember_validators(session: Session, source_id: int, tally: SourceTally) -> None:
+    """Keep the listing's validators only after a complete read, so that a 304 never hides a story.
+
+    If a page of the listing failed, or the listing itself, the validators are dropped: the next crawl reads
+    the whole listing again and retries what was not stored. An unchanged listing keeps what it had.
+    """
+    if tally.status == "unchanged":
+        return
+    etag, last_modified = tally.validators if tally.status == "ok" else (None, None)
+    session.execute(update(Source).where(Source.id == source_id).values(etag=etag, last_modified=last_modified))
+
+
+def listing_validators(session: Session) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """(source name, listing URL) -> (ETag, Last-Modified) of every source that has any."""
+    rows = session.execute(
+        select(Source.name, Source.url, Source.etag, Source.last_modified).where(
+            or_(Source.etag.is_not(None), Source.last_modified.is_not(None))
+        )
+    )
+    return {(name, url): (etag, last_modified) for name, url, etag, last_modified in rows}
 
 
 def _story_filters(

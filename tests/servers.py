@@ -29,6 +29,8 @@ class Route:
     content_type: str = "text/html; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before answering (a slow or hanging page)
+    etag: str | None = None  # sent, and answered with 304 when the request's If-None-Match names it
+    last_modified: str | None = None  # the same with If-Modified-Since
 
 
 class _Server(ThreadingHTTPServer):
@@ -43,6 +45,7 @@ class Outlet:
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
+        self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers) of every request, in order
         outlet = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,18 +54,27 @@ class Outlet:
             def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
                 path = self.path
                 outlet.hits[path] += 1
+                outlet.requests.append((path, dict(self.headers.items())))
                 route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
                 if route.delay:
                     time.sleep(route.delay)
-                self.send_response(route.status)
+                unchanged = (route.etag is not None and self.headers.get("If-None-Match") == route.etag) or (
+                    route.last_modified is not None and self.headers.get("If-Modified-Since") == route.last_modified
+                )
+                body = b"" if unchanged else route.body
+                self.send_response(304 if unchanged else route.status)
                 self.send_header("Content-Type", route.content_type)
-                self.send_header("Content-Length", str(len(route.body)))
+                self.send_header("Content-Length", str(len(body)))
                 for key, value in route.headers.items():
                     self.send_header(key, value)
+                if route.etag:
+                    self.send_header("ETag", route.etag)
+                if route.last_modified:
+                    self.send_header("Last-Modified", route.last_modified)
                 self.end_headers()
-                self.wfile.write(route.body)
+                self.wfile.write(body)
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

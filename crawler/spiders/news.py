@@ -27,7 +27,7 @@ from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
-from db.queries import known_urls
+from db.queries import known_urls, listing_validators
 from db.session import make_engine
 from newsmon.config import SourceConfig, SourceKind
 from newsmon.errors import ExtractionError
@@ -66,16 +66,36 @@ class NewsSpider(Spider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
+        validators = self._validators()
         for source in self.sources.values():
             self.report.opened(source.name)
-            yield self._listing_request(source.url, source.name, depth=0)
+            known = validators.get((source.name, source.url))
+            yield self._listing_request(source.url, source.name, depth=0, validators=known)
 
-    def _listing_request(self, url: str, source: str, depth: int) -> Request:
+    def _validators(self) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+        """The ETag and Last-Modified each listing had when it was last read completely."""
+        assert self.engine is not None
+        try:
+            with Session(self.engine) as session:
+                return listing_validators(session)
+        except SQLAlchemyError as exc:  # without them every listing is read in full: slower, nothing lost
+            logger.warning("could not read the listings' validators: %s", one_line(exc))
+            return {}
+
+    def _listing_request(
+        self, url: str, source: str, depth: int, validators: tuple[str | None, str | None] | None = None
+    ) -> Request:
+        etag, last_modified = validators or (None, None)
+        headers = {"If-None-Match": etag} if etag else {}
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
         return Request(
             url,
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"source": source, "depth": depth},
+            headers=headers,
+            meta={"handle_httpstatus_list": [304]} if headers else {},
             dont_filter=True,
             priority=10,  # listings first, so every source's articles are queued early
         )
@@ -85,6 +105,12 @@ class NewsSpider(Spider):
     def parse_listing(self, response: Response, source: str, depth: int) -> Iterator[Request]:
         config = self.sources[source]
         tally = self.report.tallies[source]
+        if response.status == 304:  # unchanged since the last complete read: nothing to parse
+            tally.not_modified = True
+            self.report.closed(source)
+            return
+        if depth == 0:
+            tally.validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
         try:
             links, sitemaps = self._read_listing(response, config)
         except ExtractionError as exc:
@@ -215,3 +241,8 @@ def describe_failure(failure: Failure) -> str:
     if name == "IgnoreRequest":
         return message
     return f"{name}: {message}" if message != name else name
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1").strip() or None if value else None
