@@ -191,6 +191,35 @@ STORY_COLUMNS = ["id", "published_at", "source", "title", "url"]
 
 
 @cli.command()
+@format_option()
+@pass_state
+def sources(state: State, fmt: str) -> None:
+    """Health of every source: ok, failing (and for how many crawls), silent, or never crawled."""
+    from db.health import source_health
+
+    with _archive(state) as session:
+        health = source_health(session, [source.name for source in state.config.sources], datetime.now(UTC))
+    rows = [
+        {
+            "source": h.name,
+            "status": h.status,
+            "failures_in_a_row": h.consecutive_failures,
+            "last_run": h.last_run,
+            "last_success": h.last_success,
+            "last_new_story": h.last_new_story,
+            "usual_gap_hours": round(h.usual_gap.total_seconds() / 3600, 1) if h.usual_gap else None,
+            "last_error": h.last_error,
+        }
+        for h in health
+    ]
+    if fmt == "table":
+        for row in rows:
+            for key in ("last_run", "last_success", "last_new_story"):
+                row[key] = f"{row[key]:%Y-%m-%d %H:%M}" if row[key] else ""
+    write_records(rows, fmt, list(rows[0]) if rows else ["source", "status"])
+
+
+@cli.command()
 @click.argument("text", required=False)
 @click.option("--since", type=Since(), help="Only stories since then: 7d, 12h, or a date such as 2026-11-20.")
 @click.option("--source", help="Only stories of this source.")
