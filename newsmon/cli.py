@@ -69,12 +69,20 @@ pass_state = click.make_pass_decorator(State)
     help="Config file (default: $NEWSMON_CONFIG, else ./config.yaml).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output on stderr (-v info, -vv debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="NEWSMON_LOG_FORMAT",
+    show_default=True,
+    help="Log lines for people, or one JSON object per line for log shippers.",
+)
 @click.version_option(__version__, prog_name="newsmon")
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
     """newsmon watches news outlets, archives their stories once, and alerts on what you track."""
     ctx.obj = State(config_path, verbose)
-    configure_logging(verbose)
+    configure_logging(verbose, json_lines=log_format == "json")
 
 
 @cli.command()

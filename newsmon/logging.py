@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 # Libraries that narrate every page at INFO; their warnings still come through.
 _LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "charset_normalizer", "alembic", "py.warnings")
@@ -37,11 +39,27 @@ class _LibraryFilter(logging.Filter):
         return True
 
 
-def configure_logging(verbosity: int = 0) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object per record (time in UTC, level, logger, message, and the traceback if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(verbosity: int = 0, json_lines: bool = False) -> None:
     """Send log records to stderr: 0 warnings only, 1 (-v) newsmon at INFO, 2 (-vv) everything at DEBUG."""
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    handler.setFormatter(JsonLines() if json_lines else text)
     handler.addFilter(_LibraryFilter(verbosity))
     root = logging.getLogger()
     for old in list(root.handlers):

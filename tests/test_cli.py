@@ -16,8 +16,9 @@ from db.queries import store_article, sync_sources
 from db.session import head_revision, open_database
 from newsmon.cli import cli
 from newsmon.config import SourceConfig
-from tests.conftest import write_config
+from tests.conftest import run_newsmon, write_config
 from tests.factories import make_article
+from tests.servers import Outlet, article_page, rss
 
 NOW = datetime.now(UTC)
 
@@ -91,3 +92,19 @@ def test_bad_since_is_a_usage_error(archive: Path) -> None:
     result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", "last tuesday"])
     assert result.exit_code == 2
     assert "neither a duration (7d, 12h) nor a date" in result.output
+
+
+def test_log_format_json_writes_one_object_per_line(tmp_path: Path, outlet: Outlet) -> None:
+    page = outlet.add("/world/1.html", article_page("Talks resume", ["Negotiators met again in Geneva on Sunday to go "
+                                                                      "through the revised draft line by line."] * 3))
+    feed = outlet.add("/rss.xml", rss([{"title": "Talks resume", "link": page},
+                                       {"title": "Gone", "link": outlet.url("/world/gone.html")}]),
+                      content_type="application/rss+xml")
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [{"name": "wire", "feed": feed}])
+    result = run_newsmon("--log-format", "json", "-v", "--config", str(config), "crawl")
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines, "-v logs at least the crawl's own lines"
+    entries = [json.loads(line) for line in lines]  # every line is one JSON object
+    assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
+    assert any(entry["logger"].startswith(("crawler", "alerts", "newsmon")) for entry in entries)
