@@ -229,26 +229,28 @@ def _captured_warnings(url: str) -> Iterator[list[str]]:
 
     handler = Handler(level=logging.INFO)
     apprise_logger = logging.getLogger("apprise")
+    global _senders, _saved_level
     with _level_lock:
-        # Channels send from several threads: the first lowers apprise's level, the last puts it back.
-        if not _level_users:
-            _level_users.append(apprise_logger.level)
+        # Channels send from several threads: the first lowers apprise's level to INFO, the last restores it.
+        if _senders == 0:
+            _saved_level = apprise_logger.level
             if apprise_logger.getEffectiveLevel() > logging.INFO:
                 apprise_logger.setLevel(logging.INFO)
-        _level_users.append(0)
+        _senders += 1
         apprise_logger.addHandler(handler)
     try:
         yield lines
     finally:
         with _level_lock:
             apprise_logger.removeHandler(handler)
-            _level_users.pop()
-            if len(_level_users) == 1:
-                apprise_logger.setLevel(_level_users.pop())
+            _senders -= 1
+            if _senders == 0:
+                apprise_logger.setLevel(_saved_level)
 
 
 _level_lock = threading.Lock()
-_level_users: list[int] = []  # apprise's own level first, then one entry per send in progress
+_senders = 0  # sends in progress
+_saved_level = logging.NOTSET  # apprise's own level, put back when the last send ends
 
 
 def _record(
@@ -260,6 +262,7 @@ def _record(
     permanent: bool,
     report: DeliveryReport,
 ) -> None:
+    gave_up = permanent
     with sessions.begin() as session:
         for message_id in send.message_ids:
             row = session.get(OutboxMessage, message_id)
@@ -272,6 +275,7 @@ def _record(
                 row.status, row.sent_at, row.last_error = "sent", at, None
             elif permanent or row.attempts >= MAX_ATTEMPTS:
                 row.status, row.last_error = "failed", error
+                gave_up = True
             else:
                 row.status, row.last_error = "pending", error
                 row.due_at = at + backoff(row.attempts)
@@ -279,16 +283,10 @@ def _record(
         report.sent += 1
     else:
         report.errors.append(f"{send.channel}: {error}")
-        if permanent or _attempts(sessions, send) >= MAX_ATTEMPTS:
+        if gave_up:
             report.failed += 1
         else:
             report.retrying += 1
-
-
-def _attempts(sessions: sessionmaker[Session], send: _Send) -> int:
-    with sessions() as session:
-        row = session.get(OutboxMessage, send.message_ids[0])
-        return row.attempts if row is not None else MAX_ATTEMPTS
 
 
 def _release(sessions: sessionmaker[Session], sends: list[_Send]) -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import json
 import random
 import sqlite3
@@ -36,9 +35,11 @@ import lxml.html
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
 from alerts.query import fold_words
+from tests.conftest import run_newsmon, write_config
+from tests.servers import CORPUS, Outlet, aeb_pages, serve_aeb
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "articles"
-AEB = CORPUS / "aeb"
+ARTICLES = CORPUS / "articles"
+AEB = ARTICLES / "aeb"
 
 Pair = tuple[str, str]  # (rule name, page id)
 
@@ -72,13 +73,12 @@ def score(found: set[Pair], expected: set[Pair]) -> Score:
 
 
 def load_pages() -> dict[str, Page]:
-    """The AEB pages with their ground truth, read from ../shared/corpus by path."""
-    truth = json.loads((AEB / "ground-truth.json").read_text(encoding="utf-8"))
-    with (CORPUS / "index.csv").open(encoding="utf-8", newline="") as index:
+    """The AEB pages with their ground truth (read by ``tests.servers.aeb_pages``) and their index titles."""
+    with (ARTICLES / "index.csv").open(encoding="utf-8", newline="") as index:
         titles = {Path(row["file"]).name.removesuffix(".html.gz"): row["title"] for row in csv.DictReader(index)}
     return {
-        key: Page(key, titles.get(key, ""), value["articleBody"], gzip.decompress((AEB / "html" / f"{key}.html.gz").read_bytes()))
-        for key, value in sorted(truth.items())
+        key: Page(key, titles.get(key, ""), truth["articleBody"], html)
+        for key, (html, truth) in sorted(aeb_pages().items())
     }
 
 
@@ -141,11 +141,8 @@ def matches(rules: RuleSet, texts: dict[str, tuple[str, str]]) -> set[Pair]:
     }
 
 
-def crawled_matches(pages: dict[str, Page], rules: Iterable[RuleSpec], workdir: Path) -> tuple[set[Pair], int]:
+def crawled_matches(rules: Iterable[RuleSpec], workdir: Path) -> tuple[set[Pair], int]:
     """Serve the pages from a feed, run ``newsmon crawl`` with the rules, read back what it matched."""
-    from tests.conftest import run_newsmon, write_config
-    from tests.servers import Outlet, serve_aeb
-
     database = workdir / "aeb.db"
     config_rules = [{"name": rule.name, "query": rule.query, "notify": []} for rule in rules]
     with Outlet("127.0.0.1") as outlet:
@@ -169,7 +166,7 @@ def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
     specs = build_rules(pages, rule_count, seed)
     rules = RuleSet(specs)
     expected = matches(rules, {key: (page.title, page.body) for key, page in pages.items()})
-    crawled, stored = crawled_matches(pages, specs, workdir)
+    crawled, stored = crawled_matches(specs, workdir)
     raw = matches(rules, {key: visible_text(page.html) for key, page in pages.items()})
     return {
         "pages": len(pages),

@@ -10,11 +10,13 @@
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from db.models import CrawlRun, Source, Story
@@ -38,30 +40,42 @@ class SourceHealth:
 
 
 def source_health(session: Session, names: Sequence[str], now: datetime) -> list[SourceHealth]:
-    """The health of the named sources, in that order."""
+    """The health of the named sources, in that order (three queries, however many sources)."""
     # (a Result has keys(), so dict() would take it for a mapping: build the dicts from the rows)
     ids = {name: id_ for name, id_ in session.execute(select(Source.name, Source.id).where(Source.name.in_(names)))}
     latest = select(Story.source_id, func.max(Story.fetched_at)).where(Story.source_id.in_(list(ids.values())))
     newest = {source_id: at for source_id, at in session.execute(latest.group_by(Story.source_id))}
-    return [_health(session, name, ids.get(name), newest, now) for name in names]
+    runs: dict[int, list[CrawlRun]] = defaultdict(list)
+    for run in session.scalars(_recent_runs(list(ids.values()))):
+        runs[run.source_id].append(run)
+    return [
+        _health(name, runs.get(ids[name], []) if name in ids else [], newest.get(ids.get(name, -1)), now)
+        for name in names
+    ]
 
 
-def _health(session: Session, name: str, source_id: int | None, newest: dict[int, datetime], now: datetime) -> SourceHealth:
-    runs = []
-    if source_id is not None:
-        runs = list(
-            session.scalars(
-                select(CrawlRun).where(CrawlRun.source_id == source_id).order_by(CrawlRun.id.desc()).limit(HISTORY)
-            )
+def _recent_runs(source_ids: list[int]) -> Select[tuple[CrawlRun]]:
+    """The last ``HISTORY`` runs of each source, newest first."""
+    numbered = (
+        select(
+            CrawlRun.id,
+            func.row_number().over(partition_by=CrawlRun.source_id, order_by=CrawlRun.id.desc()).label("recency"),
         )
+        .where(CrawlRun.source_id.in_(source_ids))
+        .subquery()
+    )
+    recent = select(numbered.c.id).where(numbered.c.recency <= HISTORY)
+    return select(CrawlRun).where(CrawlRun.id.in_(recent)).order_by(CrawlRun.id.desc())
+
+
+def _health(name: str, runs: list[CrawlRun], last_new: datetime | None, now: datetime) -> SourceHealth:
     if not runs:
         return SourceHealth(name, "never crawled", 0, None, None, None, None, None)
     failures = next((index for index, run in enumerate(runs) if run.status != "failed"), len(runs))
     success = runs[failures] if failures < len(runs) else None
     news = sorted(run.finished_at or run.started_at for run in runs if run.new > 0)
-    gaps = [later - earlier for earlier, later in zip(news, news[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in pairwise(news)]
     usual = statistics.median(gaps) if len(news) >= MIN_NEWS_RUNS else None
-    last_new = newest.get(source_id) if source_id is not None else None
     if failures:
         status = "failing"
     elif usual is not None and last_new is not None and now - last_new > max(SILENT_FACTOR * usual, MIN_SILENCE):
