@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.channels import is_email, mask_secrets
 from alerts.outbox import AlertPlan
 from alerts.query import Term
-from alerts.render import Message, StoryAlert, render_alert, render_digest, snippet
+from alerts.render import Message, StoryAlert, render_alert, render_digest, render_notice, snippet
 from db.models import DeliveryAttempt, OutboxMessage, Story
 
 logger = logging.getLogger(__name__)
@@ -144,7 +144,9 @@ def _claim(
             row.status = "sending"
             row.claimed_until = now + LEASE
             url = channels.get(row.channel, "")
-            if row.digest:
+            if row.story is None:  # a notice about the service itself, written out when it was queued
+                sends.append(_Send(row.channel, (row.id,), render_notice(row.notice or "")))
+            elif row.digest:
                 digests[(row.channel, row.digest)].append(row)
             else:
                 alert = _story_alert(row.story, row.rules.split(","), terms)

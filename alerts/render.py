@@ -135,3 +135,14 @@ def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:
         return Message(f"[newsmon] {rule}: {count}", f"<ol>{items}</ol>", NotifyFormat.HTML)
     lines = [f"• {for_chat(one_line(a.title))} ({for_chat(one_line(a.outlet))})\n  {chat_url(a.url)}" for a in alerts]
     return Message(f"newsmon digest: {for_chat(rule)}, {count}", "\n".join(lines), NotifyFormat.TEXT)
+
+
+def render_notice(notice: str) -> Message:
+    """A notice about the service (a source turned failing): its first line is the title, plain text everywhere.
+
+    Its text quotes errors that may carry what a remote server said, so it is escaped like a story's.
+    """
+    title, _, body = notice.partition("\n")
+    lines = [for_chat(one_line(line, limit=1000)) for line in body.strip().splitlines()]
+    return Message(title=for_chat(one_line(title)), body="\n".join(lines) or for_chat(one_line(title)),
+                   body_format=NotifyFormat.TEXT)

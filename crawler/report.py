@@ -34,6 +34,8 @@ class SourceTally:
     pending: int = 0  # requests of this source still in flight
     not_modified: bool = False  # the listing answered 304: nothing new, nothing parsed
     validators: tuple[str | None, str | None] = (None, None)  # the listing's ETag and Last-Modified
+    max_age: float | None = None  # seconds the listing said it stays fresh (Cache-Control)
+    retry_after: float | None = None  # seconds the listing's server asked us to wait (Retry-After)
 
     @property
     def status(self) -> str:

@@ -39,6 +39,7 @@ def run_crawl(
     names: Sequence[str] | None = None,
     on_source_done: Callable[[SourceTally], None] | None = None,
     verbosity: int = 0,
+    deliver: bool = True,
 ) -> CrawlReport:
     """Crawl the sources once: fetch, extract, dedupe, store; then record a crawl run per source.
 
@@ -65,9 +66,10 @@ def run_crawl(
             for tally in report.tallies.values():
                 record_crawl_run(session, source_ids[tally.name], tally)
         # A safety net: a story stored without being matched (by an older version, say) is matched now.
-        # Then the crawl delivers what it queued before it exits.
+        # Then the crawl delivers what it queued before it exits, unless the service's delivery job will.
         match_unmatched(sessions, plan, datetime.now(UTC))
-        report.delivery = deliver_pending(sessions, config.channels, plan)
+        if deliver:
+            report.delivery = deliver_pending(sessions, config.channels, plan)
     finally:
         engine.dispose()
     totals = report.totals()

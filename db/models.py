@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Boolean,
@@ -74,6 +75,11 @@ class Source(Base):
     # The validators of the last complete read of the listing, sent back as If-None-Match/If-Modified-Since.
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
+    # What `newsmon run` decided after the last crawl: the adaptive interval (seconds) and when to look next,
+    # kept here so a restart resumes the schedule instead of polling every source at once.
+    poll_every: Mapped[float | None] = mapped_column(Float)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    health_status: Mapped[str | None] = mapped_column(String(16))  # the status last announced to health_channel
 
 
 class Story(Base):
@@ -190,7 +196,9 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(Identifier, primary_key=True)
-    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    # NULL for a notice about the service itself (a source turned failing, say): ``notice`` holds its text.
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    notice: Mapped[str | None] = mapped_column(Text)  # title, a blank line, then the body
     channel: Mapped[str] = mapped_column(String(200))
     rules: Mapped[str] = mapped_column(Text)  # rule names, comma-separated, in config order
     digest: Mapped[str] = mapped_column(String(200), default="")  # the digest rule, "" for an immediate alert
@@ -202,7 +210,7 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    story: Mapped[Story] = relationship(lazy="joined")
+    story: Mapped[Story | None] = relationship(lazy="joined")
 
 
 class DeliveryAttempt(Base):
@@ -216,3 +224,14 @@ class DeliveryAttempt(Base):
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ok: Mapped[bool] = mapped_column(Boolean)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchedulerLock(Base):
+    """The lease that makes one `newsmon run` the scheduler of a database (a row, so it works across machines)."""
+
+    __tablename__ = "scheduler_lock"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    holder: Mapped[str] = mapped_column(Text)  # host, pid and a random token of the running service
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)  # renewed by heartbeats; past it, anyone may take over

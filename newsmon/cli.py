@@ -42,12 +42,27 @@ class Since(click.ParamType):
         return parsed if isinstance(parsed, datetime) else datetime.combine(parsed, time(), tzinfo=UTC)
 
 
+class HostPort(click.ParamType):
+    """``127.0.0.1:8080`` or ``[::1]:8080`` -> (host, port)."""
+
+    name = "host:port"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, int]:
+        if isinstance(value, tuple):
+            return value
+        host, _, port = str(value).rpartition(":")
+        if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            self.fail(f"{value!r} is not HOST:PORT (e.g. 127.0.0.1:8080)", param, ctx)
+        return host.strip("[]"), int(port)
+
+
 class State:
     """What the group's options decided, handed to every command."""
 
-    def __init__(self, config_path: str | None, verbose: int) -> None:
+    def __init__(self, config_path: str | None, verbose: int, log_format: str = "text") -> None:
         self.config_path = config_path
         self.verbose = verbose
+        self.log_format = log_format
         self._config: Config | None = None
 
     @property
@@ -81,7 +96,7 @@ pass_state = click.make_pass_decorator(State)
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: int, log_format: str) -> None:
     """newsmon watches news outlets, archives their stories once, and alerts on what you track."""
-    ctx.obj = State(config_path, verbose)
+    ctx.obj = State(config_path, verbose, log_format)
     configure_logging(verbose, json_lines=log_format == "json")
 
 
@@ -124,9 +139,11 @@ def check(state: State, fmt: str) -> None:
 
 @cli.command()
 @click.argument("sources", nargs=-1)
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Send the alerts it queued before exiting (`newsmon run` crawls with --no-deliver).")
 @format_option("table", "json")
 @pass_state
-def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
+def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> None:
     """Crawl all sources, or the named SOURCES, once now.
 
     Exits 0 when the crawl ran, even if some sources failed; the summary says which and why.
@@ -141,7 +158,7 @@ def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
         if on_terminal:
             click.echo(_progress_line(tally), err=True)
 
-    report = run_crawl(config, list(sources), on_source_done=progress, verbosity=state.verbose)
+    report = run_crawl(config, list(sources), on_source_done=progress, verbosity=state.verbose, deliver=deliver)
     rows = [
         {
             "source": t.name,
@@ -153,6 +170,9 @@ def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
             "failed": t.failed,
             "error": t.error,
             "problems": [{"url": url, "reason": reason} for url, reason in t.problems],
+            "seconds": round((t.finished_at - t.started_at).total_seconds(), 3) if t.finished_at else None,
+            "max_age": t.max_age,
+            "retry_after": t.retry_after,
         }
         for t in report.tallies.values()
     ]
@@ -179,6 +199,26 @@ def crawl(state: State, sources: tuple[str, ...], fmt: str) -> None:
     )
     for error in alerts["errors"][:10]:
         click.echo(f"  {error}", err=True)
+
+
+@cli.command()
+@click.option("--http", type=HostPort(), metavar="HOST:PORT",
+              help="Serve /healthz and Prometheus /metrics there, e.g. 127.0.0.1:8080.")
+@pass_state
+def run(state: State, http: tuple[str, int] | None) -> None:
+    """Run the service: poll every source on schedule, deliver alerts, until SIGTERM or Ctrl-C.
+
+    One `newsmon run` per database; a second one refuses to start. Logs one line per crawl and per
+    delivery run on stderr (use --log-format json for log shippers).
+    """
+    from newsmon.config import find_config_path
+    from newsmon.logging import configure_logging
+    from scheduler.service import Service
+
+    config = state.config
+    # A service's log is its only voice: one line per crawl at INFO, shown without -v.
+    configure_logging(max(state.verbose, 1), json_lines=state.log_format == "json")
+    Service(config, find_config_path(state.config_path).resolve(), state.verbose, state.log_format, http).run()
 
 
 def _progress_line(tally: Any) -> str:
@@ -368,7 +408,7 @@ def alerts_log(state: State, since: datetime, status: str | None, limit: int, fm
                 "due_at": m.due_at.isoformat(),
                 "last_error": m.last_error,
                 "story_id": m.story_id,
-                "title": m.story.title,
+                "title": m.story.title if m.story else (m.notice or "").split("\n", 1)[0],
             }
             for m in outbox_log(session, since, status, limit)
         ]

@@ -123,6 +123,12 @@ class SourceConfig(_Section):
     sitemap: str | None = Field(default=None, description="URL of a news sitemap or sitemap index (gzip allowed).")
     page: str | None = Field(default=None, description="URL of a section page whose article links are followed.")
     every: Duration = Field(default=timedelta(minutes=15), description="How often to look: 30s, 10m, 1h, 2d ...")
+    min_every: Duration | None = Field(
+        default=None, description="`newsmon run` polls a busy source down to this (default: every / 4, at least 1m)."
+    )
+    max_every: Duration | None = Field(
+        default=None, description="`newsmon run` polls a quiet source up to this (default: every x 4)."
+    )
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}$", description="Language hint (ISO 639-1) for pages that declare none."
     )
@@ -140,7 +146,17 @@ class SourceConfig(_Section):
         if len(given) != 1:
             found = " and ".join(given) if given else "none"
             raise ValueError(f"give exactly one of feed, sitemap or page (found {found})")
+        if self.min_every is not None and self.min_every > self.every:
+            raise ValueError("min_every must not be longer than every")
+        if self.max_every is not None and self.max_every < self.every:
+            raise ValueError("max_every must not be shorter than every")
         return self
+
+    @property
+    def poll_bounds(self) -> tuple[timedelta, timedelta]:
+        """The shortest and longest interval adaptive polling may use for this source."""
+        shortest = self.min_every or min(self.every, max(self.every / 4, timedelta(minutes=1)))
+        return shortest, self.max_every or self.every * 4
 
     @property
     def kind(self) -> SourceKind:
@@ -190,9 +206,33 @@ class RuleConfig(_Section):
         return digest
 
 
+class ServiceConfig(_Section):
+    processes: int = Field(default=2, ge=1, le=64, description="Crawl processes `newsmon run` keeps going at once.")
+    batch_size: int = Field(
+        default=50, ge=1, le=5000, description="Most sources one crawl process takes (due sources are batched)."
+    )
+    crawl_time_limit: Duration = Field(
+        default=timedelta(minutes=15), description="A crawl process still running after this is stopped and recorded."
+    )
+    deliver_every: Duration = Field(default=timedelta(seconds=10), description="How often the outbox is sent.")
+    stop_grace: Duration = Field(
+        default=timedelta(seconds=30), description="On SIGTERM, how long in-flight crawls may take to finish."
+    )
+    jitter: float = Field(
+        default=0.1, ge=0, le=0.5, description="Random spread of each poll, as a fraction of the interval (at most 5m)."
+    )
+    adaptive: bool = Field(
+        default=True, description="Poll sources that rarely change less often, and overflowing ones more often."
+    )
+    health_channel: str | None = Field(
+        default=None, description="Channel told when a source turns failing or silent, and when it recovers."
+    )
+
+
 class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where the archive is stored.")
     crawl: CrawlConfig = Field(default_factory=CrawlConfig, description="How pages are fetched.")
+    service: ServiceConfig = Field(default_factory=ServiceConfig, description="How `newsmon run` schedules work.")
     sources: list[SourceConfig] = Field(default_factory=list, description="The outlets to watch.")
     channels: dict[str, str] = Field(
         default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."
@@ -236,6 +276,10 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
         for name in only if isinstance(only, list) else []:
             if isinstance(name, str) and name not in source_names:
                 problems.append(f"rules[{index}].sources: no source named {name!r}")
+    service = data.get("service") if isinstance(data.get("service"), dict) else {}
+    health_channel = service.get("health_channel")
+    if isinstance(health_channel, str) and health_channel not in channels:
+        problems.append(f"service.health_channel: channel {health_channel!r} is not defined under channels")
     for name, url in channels.items():
         if isinstance(url, str) and "${" not in url and not _is_apprise_url(url):
             scheme = url.split("://", 1)[0] if "://" in url else "no scheme"

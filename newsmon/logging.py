@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 # Libraries that narrate every page at INFO; their warnings still come through.
-_LIBRARIES = ("scrapy", "twisted", "trafilatura", "htmldate", "courlan", "charset_normalizer", "alembic", "py.warnings")
+_LIBRARIES = ("scrapy", "twisted", "apscheduler", "trafilatura", "htmldate", "courlan", "charset_normalizer", "alembic", "py.warnings")
 # These log expected failures at ERROR, often with tracebacks: extraction misses on ordinary pages, requests
 # that gave up after retries, an unreachable robots.txt. The crawl records each as a one-line problem of
 # its source instead, so they are shown only at -vv.

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
+from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport, one_line
 from crawler.spiders.feed import links_from_feed
 from crawler.spiders.page import links_from_page
@@ -105,6 +106,8 @@ class NewsSpider(Spider):
     def parse_listing(self, response: Response, source: str, depth: int) -> Iterator[Request]:
         config = self.sources[source]
         tally = self.report.tallies[source]
+        if depth == 0:
+            tally.max_age = max_age(_header(response, b"Cache-Control"))
         if response.status == 304:  # unchanged since the last complete read: nothing to parse
             tally.not_modified = True
             self.report.closed(source)
@@ -179,6 +182,8 @@ class NewsSpider(Spider):
         reason = describe_failure(failure)
         if depth == 0:
             tally.error = reason
+            if isinstance(failure.value, HttpError):  # 429 or 503 may say how long to stay away
+                tally.retry_after = retry_after(_header(failure.value.response, b"Retry-After"))
         else:
             tally.fail_page(failure.request.url, reason)
         logger.info("%s: %s", source, reason)

@@ -1,0 +1,380 @@
+"""``newsmon run``: the long-running service that polls every source on time and delivers the outbox.
+
+Threads, each with one job:
+- APScheduler (3.x, in-memory jobs rebuilt from the config at every start) fires one job per source at its
+  interval with jitter; the job only marks the source due, so it never runs late behind a crawl.
+- The dispatcher takes due sources in batches and hands each batch to a crawl process (``scheduler.batches``),
+  at most ``service.processes`` at a time; a thread per batch waits for it and then records the outcome:
+  health, the next poll (``scheduler.polling``), notices for the health channel.
+- The delivery job sends the outbox every ``service.deliver_every`` in its own executor, so a slow channel
+  never holds up a crawl; the heartbeat job renews the database lock.
+- The main thread waits for a signal: the first stops scheduling and lets in-flight crawls finish within
+  ``service.stop_grace``; a second ends the process at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers import SchedulerNotRunningError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.delivery import deliver_pending
+from alerts.outbox import AlertPlan, match_unmatched
+from crawler.report import SourceTally, one_line
+from db.health import source_health
+from db.models import Source
+from db.queries import record_crawl_run, sync_sources
+from db.session import open_database, session_factory
+from newsmon.config import Config
+from newsmon.errors import NewsmonError
+from scheduler.batches import BatchResult, CrawlProcess, crawl_command
+from scheduler.health_notices import announce_changes
+from scheduler.http import ServiceMetrics, serve
+from scheduler.lock import DatabaseLock, LockLost
+from scheduler.polling import CrawlOutcome, NextPoll, jitter, next_poll
+
+logger = logging.getLogger(__name__)
+
+FAILING_AFTER = 3  # failed crawls in a row before the health channel hears of it
+DELIVERY_DEADLINE = 60.0  # seconds one delivery run may start new sends
+
+
+class Service:
+    def __init__(
+        self,
+        config: Config,
+        config_path: Path,
+        verbosity: int = 0,
+        log_format: str = "text",
+        http: tuple[str, int] | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.service
+        self.sources = {source.name: source for source in config.sources}
+        self.command = crawl_command(config_path, verbosity, log_format)
+        self.http = http
+        self.plan = AlertPlan.from_config(config)
+        self._cond = threading.Condition()
+        self._due: dict[str, None] = {}  # sources waiting for a crawl process, in the order they fell due
+        self._in_flight: set[str] = set()
+        self._processes: set[CrawlProcess] = set()
+        self._batch_threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._signals = 0
+        self._fatal: str | None = None
+        self._health: dict[str, str] = {}
+        self._last_delivery: datetime | None = None
+        self.scheduler: BackgroundScheduler | None = None
+        self.sessions: sessionmaker[Session] | None = None
+        self.lock: DatabaseLock | None = None
+        self.metrics: ServiceMetrics | None = None
+
+    # Life cycle --------------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until a signal; raises LockHeld if another service schedules the database, NewsmonError on a
+        fatal problem (the lock taken over)."""
+        engine = open_database(self.config.database.url)
+        self.sessions = sessions = session_factory(engine)
+        self.lock = DatabaseLock(sessions)
+        self.lock.acquire(datetime.now(UTC))
+        server = None
+        try:
+            self._install_signal_handlers()
+            self.metrics = ServiceMetrics(sessions, lambda: dict(self._health))
+            first_polls = self._load_state(sessions)
+            self.scheduler = self._build_scheduler(first_polls)
+            self.scheduler.start()
+            dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
+            dispatcher.start()
+            if self.http:
+                server = serve(self.http, self.metrics, self.health)
+                logger.info("serving /healthz and /metrics on http://%s:%d", *server.server_address[:2])
+            logger.info(
+                "newsmon run: %d sources, up to %d crawl processes of %d sources, delivery every %gs",
+                len(self.sources), self.settings.processes, self.settings.batch_size,
+                self.settings.deliver_every.total_seconds(),
+            )
+            while not self._stopping.wait(1.0):
+                pass
+            self._shut_down()
+        finally:
+            if server is not None:
+                server.shutdown()
+            try:
+                self.lock.release()
+            except SQLAlchemyError as exc:
+                logger.warning("could not release the scheduler lock (it runs out by itself): %s", one_line(exc))
+            engine.dispose()
+        if self._fatal:
+            raise NewsmonError(self._fatal)
+        logger.info("newsmon run stopped")
+
+    def stop(self, reason: str = "asked to stop") -> None:
+        if not self._stopping.is_set():
+            logger.info("%s: no new crawls; waiting up to %gs for %d in flight (signal again to exit at once)",
+                        reason, self.settings.stop_grace.total_seconds(), len(self._processes))
+        self._stopping.set()
+        with self._cond:
+            self._cond.notify_all()
+
+    def poll_now(self, names: list[str] | None = None) -> None:
+        """Mark sources (all when None) due at once, whatever their schedule says."""
+        for name in names if names is not None else list(self.sources):
+            self._mark_due(name)
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # tests may run the service in a thread; they call stop() themselves
+
+        def on_signal(signum: int, _frame: object) -> None:
+            self._signals += 1
+            if self._signals == 1:
+                self.stop(signal.Signals(signum).name)
+                return
+            logger.warning("%s again: killing %d crawl processes and exiting now",
+                           signal.Signals(signum).name, len(self._processes))
+            for process in list(self._processes):
+                process.kill()
+            os._exit(128 + signum)
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    def _shut_down(self) -> None:
+        assert self.scheduler is not None
+        self.scheduler.pause()  # no job fires from now on; a delivery run in progress goes on
+        deadline = time.monotonic() + self.settings.stop_grace.total_seconds()
+        with self._cond:
+            self._cond.wait_for(lambda: not self._processes, timeout=self.settings.stop_grace.total_seconds())
+            left = list(self._processes)
+        if left:
+            logger.warning("stop grace over: stopping %d crawl processes (%s)", len(left),
+                           ", ".join(name for process in left for name in process.names))
+            for process in left:
+                process.stop()
+        for thread in list(self._batch_threads):
+            thread.join()
+        closer = threading.Thread(target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True)
+        closer.start()
+        closer.join(timeout=max(1.0, deadline - time.monotonic()))
+        if closer.is_alive():
+            logger.warning("a delivery run is still sending; its messages are sent again after their lease")
+
+    # State ---------------------------------------------------------------------------------------------
+
+    def _load_state(self, sessions: sessionmaker[Session]) -> dict[str, tuple[datetime, float]]:
+        """Each source's first poll and interval: where the last run left them (due now if never polled)."""
+        now = datetime.now(UTC)
+        with sessions.begin() as session:
+            sync_sources(session, list(self.sources.values()), now)
+            rows = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_(list(self.sources))))}
+            healths = source_health(session, list(self.sources), now)
+        self._health = {h.name: h.status for h in healths}
+        first = {}
+        for name, source in self.sources.items():
+            row = rows[name]
+            shortest, longest = (bound.total_seconds() for bound in source.poll_bounds)
+            interval = source.every.total_seconds()
+            if self.settings.adaptive and row.poll_every:
+                interval = min(max(row.poll_every, shortest), longest)
+            at = row.next_poll_at if row.next_poll_at and row.next_poll_at > now else now
+            # A source polled more often since the last run (a shorter `every`) is not kept waiting.
+            first[name] = (min(at, now + timedelta(seconds=interval)), interval)
+        return first
+
+    def _build_scheduler(self, first_polls: dict[str, tuple[datetime, float]]) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(4), "delivery": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+        )
+        for name, (at, interval) in first_polls.items():
+            scheduler.add_job(
+                self._mark_due, self._trigger(interval, at), args=[name], id=_job_id(name), name=f"poll {name}",
+                next_run_time=at, misfire_grace_time=max(int(interval), 60), replace_existing=True,
+            )
+        deliver_every = self.settings.deliver_every.total_seconds()
+        scheduler.add_job(
+            self._deliver, IntervalTrigger(seconds=deliver_every), id="deliver", name="deliver the outbox",
+            executor="delivery", next_run_time=datetime.now(UTC), misfire_grace_time=max(int(deliver_every), 10),
+        )
+        assert self.lock is not None
+        heartbeat = self.lock.lease.total_seconds() / 4
+        scheduler.add_job(
+            self._heartbeat, IntervalTrigger(seconds=heartbeat), id="heartbeat", name="renew the scheduler lock",
+            misfire_grace_time=max(int(heartbeat), 5),
+        )
+        return scheduler
+
+    def _trigger(self, interval: float, start: datetime) -> IntervalTrigger:
+        return IntervalTrigger(seconds=interval, start_date=start, jitter=jitter(interval, self.settings.jitter) or None,
+                               timezone=UTC)
+
+    # Jobs ----------------------------------------------------------------------------------------------
+
+    def _mark_due(self, name: str) -> None:
+        with self._cond:
+            if self._stopping.is_set() or name in self._in_flight or name in self._due:
+                return
+            self._due[name] = None
+            self._cond.notify_all()
+
+    def _heartbeat(self) -> None:
+        assert self.lock is not None
+        now = datetime.now(UTC)
+        try:
+            self.lock.renew(now)
+        except LockLost as exc:
+            self._fail(str(exc))
+        except SQLAlchemyError as exc:
+            if self.lock.expires_at is not None and now >= self.lock.expires_at:
+                self._fail(f"could not renew the scheduler lock before it ran out: {one_line(exc)}")
+            else:
+                logger.warning("could not renew the scheduler lock (will retry): %s", one_line(exc))
+
+    def _fail(self, message: str) -> None:
+        self._fatal = message
+        logger.error("%s; stopping", message)
+        self.stop("lock lost")
+
+    def _deliver(self) -> None:
+        assert self.sessions is not None and self.metrics is not None
+        try:
+            match_unmatched(self.sessions, self.plan, datetime.now(UTC))
+            deliver_pending(self.sessions, self.config.channels, self.plan, deadline=DELIVERY_DEADLINE)
+        except SQLAlchemyError as exc:  # the job boundary: the next run tries again, the outbox keeps everything
+            logger.warning("delivery run failed, next in %gs: %s", self.settings.deliver_every.total_seconds(),
+                           one_line(exc))
+        self._last_delivery = datetime.now(UTC)
+        self.metrics.delivery_runs.inc()
+
+    # Crawls --------------------------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        limit = self.settings.crawl_time_limit.total_seconds()
+        while True:
+            with self._cond:
+                self._cond.wait_for(
+                    lambda: self._stopping.is_set() or (self._due and len(self._processes) < self.settings.processes)
+                )
+                if self._stopping.is_set():
+                    return
+                names = list(self._due)[: self.settings.batch_size]
+                for name in names:
+                    del self._due[name]
+                self._in_flight.update(names)
+                process = CrawlProcess(self.command, names, limit)
+                self._processes.add(process)
+                thread = threading.Thread(target=self._run_batch, args=(process,), name="batch", daemon=True)
+                self._batch_threads = [t for t in self._batch_threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def _run_batch(self, process: CrawlProcess) -> None:
+        try:
+            result = process.run()
+            self._after_batch(process.names, result)
+        except Exception:  # the thread's boundary: the sources fall due again at their next interval
+            logger.exception("recording the crawl of %s failed", ", ".join(process.names))
+        finally:
+            with self._cond:
+                self._processes.discard(process)
+                self._in_flight.difference_update(process.names)
+                self._cond.notify_all()
+
+    def _after_batch(self, names: list[str], result: BatchResult) -> None:
+        assert self.sessions is not None and self.metrics is not None
+        now = datetime.now(UTC)
+        if result.killed:
+            self.metrics.killed.inc()
+        missing = [name for name in names if name not in result.outcomes]
+        if missing and result.abandoned:
+            logger.info("abandoned the crawl of %s (stopping)", ", ".join(missing))
+            missing = []
+        for name in missing:
+            result.outcomes[name] = CrawlOutcome(name=name, status="failed", error=result.problem,
+                                                 seconds=result.seconds)
+        reported = [name for name in names if name in result.outcomes]
+        with self.sessions.begin() as session:
+            ids = sync_sources(session, [self.sources[name] for name in reported], now)
+            for name in missing:
+                started = now - timedelta(seconds=result.seconds)
+                record_crawl_run(session, ids[name], SourceTally(name, started, now, error=result.problem))
+            rows = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_(reported)))}
+            healths = source_health(session, reported, now)
+            for health in healths:
+                outcome, row = result.outcomes[health.name], rows[health.name]
+                source = self.sources[health.name]
+                plan = next_poll(source, row.poll_every, outcome, health.consecutive_failures,
+                                 first_crawl=row.poll_every is None, adaptive=self.settings.adaptive)
+                row.poll_every, row.next_poll_at = plan.interval, now + timedelta(seconds=plan.delay)
+                self._reschedule(health.name, plan, now)
+                self._health[health.name] = health.status
+                self.metrics.crawls.labels(outcome.status).inc()
+                if outcome.seconds is not None:
+                    self.metrics.crawl_seconds.observe(outcome.seconds)
+                logger.info("%s", _crawl_line(outcome, plan, health.consecutive_failures))
+            urls = {name: self.sources[name].url for name in reported}
+            announce_changes(session, healths, urls, self.settings.health_channel, FAILING_AFTER, now)
+
+    def _reschedule(self, name: str, plan: NextPoll, now: datetime) -> None:
+        assert self.scheduler is not None
+        start = now + timedelta(seconds=plan.delay)
+        try:
+            self.scheduler.reschedule_job(_job_id(name), trigger=self._trigger(plan.interval, start))
+        except (JobLookupError, SchedulerNotRunningError) as exc:  # stopping: the next start reads the database
+            logger.debug("not rescheduled %s: %s", name, exc)
+
+    # Health --------------------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz says: ok while scheduling with the lock held."""
+        now = datetime.now(UTC)
+        lock_ok = self.lock is not None and self.lock.expires_at is not None and self.lock.expires_at > now
+        running = self.scheduler is not None and self.scheduler.running and not self._stopping.is_set()
+        states: dict[str, int] = {}
+        for status in self._health.values():
+            states[status] = states.get(status, 0) + 1
+        return {
+            "ok": bool(lock_ok and running),
+            "status": "stopping" if self._stopping.is_set() else "ok" if lock_ok and running else "lock lost",
+            "sources": states,
+            "crawls_in_flight": len(self._in_flight),
+            "sources_due": len(self._due),
+            "last_delivery_run": self._last_delivery.isoformat() if self._last_delivery else None,
+            "lock_expires_at": self.lock.expires_at.isoformat() if self.lock and self.lock.expires_at else None,
+        }
+
+
+def _job_id(name: str) -> str:
+    return f"source:{name}"
+
+
+def _crawl_line(outcome: CrawlOutcome, plan: NextPoll, failures: int) -> str:
+    took = f" in {outcome.seconds:.1f}s" if outcome.seconds is not None else ""
+    nxt = f"next in {_human(plan.delay)}"
+    if outcome.status == "failed":
+        return f"crawl {outcome.name}: failed ({failures} in a row){took}: {outcome.error}; {nxt}"
+    return (f"crawl {outcome.name}: {outcome.status}, {outcome.links} links, {outcome.new} new, "
+            f"{outcome.duplicate} duplicate, {outcome.failed} failed{took}; {nxt}")
+
+
+def _human(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f}h"
+    return f"{seconds / 60:.1f}m" if seconds >= 120 else f"{seconds:.0f}s"
+

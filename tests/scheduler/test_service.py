@@ -1,0 +1,226 @@
+"""The real `newsmon run` in a child process against loopback outlets, a webhook channel and a real database."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import CrawlRun, OutboxMessage, Story
+from db.session import make_engine
+from tests.conftest import REPO, run_newsmon, write_config
+from tests.servers import Outlet, Webhook, article_page, rss
+
+WORDS = ("Negotiators met in Geneva on Sunday to discuss a ceasefire, the exchange of prisoners and the "
+         "security guarantees that Kyiv asked for; officials from both delegations spoke after six hours of talks.")
+
+
+def _publish(outlet: Outlet, numbers: range, etag: str) -> None:
+    """Articles 0..n-1 and a feed listing the given ones (newest first), with an ETag."""
+    items = []
+    for number in numbers:
+        title = f"Ceasefire talks, day {number}"
+        url = outlet.add(f"/world/day-{number}.html", article_page(title, [f"Day {number}. {WORDS}", WORDS[::-1]]))
+        items.append({"title": title, "link": url})
+    outlet.add("/feed.xml", rss(items[::-1]), content_type="application/rss+xml", etag=etag)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _service(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsmon", "--config", str(config), "run", *args],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def _wait(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+
+
+def _stories(database_url: str) -> list[str]:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return list(session.scalars(select(Story.title)))
+    except Exception:  # the service may not have created the schema yet
+        return []
+    finally:
+        engine.dispose()
+
+
+def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    return process.returncode, stderr
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_run_polls_alerts_stops_on_sigterm_and_restarts_without_losing_or_doubling(
+    tmp_path: Path, database_url: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, range(3), etag='"v1"')
+    config = write_config(
+        tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": outlet.url("/feed.xml"), "every": "2s"}],
+        channels={"chat": webhook.url}, rules=[{"name": "talks", "query": "ceasefire", "notify": ["chat"]}],
+        service={"deliver_every": "1s", "stop_grace": "20s"},
+    )
+    port = _free_port()
+    with _service(config, "--http", f"127.0.0.1:{port}") as service:
+        _wait(lambda: len(webhook.received) >= 3, what="the first three alerts")
+        # (the alerts may be out before the service has recorded the crawl that found them)
+        _wait(lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["sources"] == {"ok": 1},
+              what="the crawl to be recorded")
+        status, body = _get(f"http://127.0.0.1:{port}/healthz")
+        assert status == 200 and json.loads(body)["ok"] is True
+        status, metrics = _get(f"http://127.0.0.1:{port}/metrics")
+        assert status == 200
+        assert b"newsmon_stories_stored 3.0" in metrics
+        assert b'newsmon_sources{status="ok"} 1.0' in metrics
+        assert b"newsmon_crawl_duration_seconds_count" in metrics
+
+        second = run_newsmon("--config", str(config), "run", timeout=60)
+        assert second.returncode == 1
+        assert "another `newsmon run`" in second.stderr and "schedules this database" in second.stderr
+
+        _publish(outlet, range(5), etag='"v2"')  # two more stories; the service stops while it may be reading them
+        time.sleep(1.0)
+        code, log = _stop(service)
+    assert code == 0, log
+    assert "SIGTERM" in log and "newsmon run stopped" in log
+    assert "crawl wire:" in log  # one line per crawl
+
+    with _service(config) as service:
+        _wait(lambda: len(webhook.received) >= 5 and len(_stories(database_url)) >= 5, what="all five stories")
+        time.sleep(3)  # a few more polls and delivery runs, which must add nothing
+        code, _ = _stop(service)
+    assert code == 0
+    titles = _stories(database_url)
+    assert sorted(titles) == sorted(f"Ceasefire talks, day {n}" for n in range(5))
+    alerted = Counter(re.search(r"day \d+", str(message["message"])).group(0) for message in webhook.received)
+    assert len(alerted) == 5 and set(alerted.values()) == {1}, alerted
+    assert outlet.hits["/feed.xml"] >= 3
+    # The unchanged feed was answered 304 after the first complete read (conditional GET in the service).
+    assert any(h.get("If-None-Match") == '"v2"' for path, h in outlet.requests if path == "/feed.xml")
+
+
+def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet: Outlet, webhook: Webhook) -> None:
+    database_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    config = write_config(
+        tmp_path / "config.yaml", database_url, [{"name": "gone", "feed": outlet.url("/feed.xml"), "every": "1s"}],
+        channels={"ops": webhook.url}, service={"deliver_every": "1s", "health_channel": "ops"},
+    )
+    with _service(config) as service:  # nothing at /feed.xml yet: 404 on every poll
+        _wait(lambda: any("is failing" in str(m["title"]) for m in webhook.received), timeout=60,
+              what="the failing notice")
+        sources = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout)
+        assert sources[0]["status"] == "failing" and sources[0]["failures_in_a_row"] >= 3
+        assert sources[0]["last_error"] == "HTTP 404"
+        _publish(outlet, range(2), etag='"v1"')
+        _wait(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
+              what="the recovery notice")
+        code, log = _stop(service)
+    assert code == 0
+    assert "source gone is failing" in log
+    sources = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout)
+    assert sources[0]["status"] == "ok"
+    notices = [str(m["title"]) for m in webhook.received]
+    assert notices == ["newsmon: source gone is failing", "newsmon: source gone has recovered"]
+    failing = next(m for m in webhook.received if "failing" in str(m["title"]))
+    assert "HTTP 404" in str(failing["message"])
+    # Backoff: polled every 1s when fine, the failures in a row were spaced 1, 2, 4 ... seconds apart.
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
+        notice_rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.story_id.is_(None))))
+    engine.dispose()
+    failed = [run.started_at for run in runs if run.status == "failed"]
+    gaps = [(later - earlier).total_seconds() for earlier, later in zip(failed, failed[1:], strict=False)]
+    assert len(gaps) >= 2 and gaps[1] > gaps[0] + 0.5, gaps
+    assert [row.status for row in notice_rows] == ["sent", "sent"]
+
+
+def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded(tmp_path: Path, outlet: Outlet) -> None:
+    outlet.add("/slow.xml", rss([]), content_type="application/rss+xml", delay=60)
+    database_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    config = write_config(
+        tmp_path / "config.yaml", database_url, [{"name": "slow", "feed": outlet.url("/slow.xml"), "every": "1h"}],
+        crawl={"timeout": 120}, service={"crawl_time_limit": "3s"},
+    )
+    with _service(config) as service:
+        def recorded() -> list[dict[str, Any]] | None:
+            rows = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout or "[]")
+            return rows if rows and rows[0]["status"] == "failing" else None
+
+        rows = _wait(recorded, timeout=60, what="the killed crawl to be recorded")
+        code, log = _stop(service)
+    assert code == 0
+    assert rows[0]["last_error"]
+    assert "time limit" in rows[0]["last_error"] or "unfinished" in rows[0]["last_error"], rows[0]
+
+
+def test_a_second_signal_exits_at_once(tmp_path: Path, outlet: Outlet) -> None:
+    outlet.add("/slow.xml", rss([]), content_type="application/rss+xml", delay=60)
+    config = write_config(
+        tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'newsmon.db'}",
+        [{"name": "slow", "feed": outlet.url("/slow.xml"), "every": "1h"}],
+        crawl={"timeout": 120}, service={"stop_grace": "60s"},
+    )
+    with _service(config) as service:
+        _wait(lambda: outlet.hits["/slow.xml"] >= 1, what="the crawl to start")
+        service.send_signal(signal.SIGTERM)
+        time.sleep(1.0)
+        assert service.poll() is None  # waiting for the in-flight crawl, within its grace
+        started = time.monotonic()
+        service.send_signal(signal.SIGTERM)
+        service.wait(timeout=10)
+        assert time.monotonic() - started < 5
+    assert service.returncode != 0
+
+
+@pytest.mark.parametrize("address", ["8080", "localhost:http", ":99999"])
+def test_run_refuses_a_bad_http_address(tmp_path: Path, address: str) -> None:
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [])
+    result = run_newsmon("--config", str(config), "run", "--http", address, timeout=60)
+    assert result.returncode == 2
+    assert "HOST:PORT" in result.stderr
