@@ -6,7 +6,8 @@ is seeded with every item the feeds list, as after a service has run for a while
 not the first extraction of 40,000 articles. Then two rounds, every source due at once:
 
 - round 1: no validators yet, every feed answers 200 and is parsed; 10% of the feeds have 1-3 new items;
-- round 2: after another 10% of the feeds gained items, the others answer 304.
+- round 2: after another 10% of the feeds gained items, the others answer 304;
+- round 3: no feed changed, every one answers 304: the floor of what polling costs.
 
 Printed per round: seconds, requests that got 304, articles stored, CPU seconds of the service (its process
 and its crawl processes) and the peak memory of the service process and of its largest crawl process.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import resource
 import sys
 import tempfile
@@ -64,6 +66,35 @@ def _seed_archive(database_url: str, config_path: Path, farm: FeedFarm) -> int:
     return len(articles)
 
 
+def _tree_rss_mib(exclude: set[int]) -> float:
+    """Resident memory of this process and all its descendants (Linux /proc), less the excluded subtrees.
+
+    Sampled, because the crawl processes' own peak figures count the bench's pages they were forked from.
+    """
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    tree, frontier = set(), [os.getpid()]
+    while frontier:
+        pid = frontier.pop()
+        tree.add(pid)
+        frontier += [child for child, parent in parents.items() if parent == pid and child not in exclude]
+    total = 0
+    for pid in tree:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
 def _count(service: Service, model: type) -> int:
     assert service.sessions is not None
     with service.sessions() as session:
@@ -71,6 +102,8 @@ def _count(service: Service, model: type) -> int:
 
 
 def _round(service: Service, farm: FeedFarm, feeds: int, trigger: bool) -> dict[str, float]:
+    farm_pid = {farm.process.pid} if farm.process else set()
+    peak = 0.0
     runs_before, stories_before = _count(service, CrawlRun), _count(service, Story)
     farm.reset_stats()
     cpu_self, cpu_children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -81,6 +114,7 @@ def _round(service: Service, farm: FeedFarm, feeds: int, trigger: bool) -> dict[
     # Done when every feed's crawl is recorded and the service has handled the last batch (its next polls).
     while (done := _count(service, CrawlRun) - runs_before) < feeds or service.health()["crawls_in_flight"]:
         time.sleep(0.25)
+        peak = max(peak, _tree_rss_mib(farm_pid))
         if time.perf_counter() - last_report > 5:
             last_report = time.perf_counter()
             print(f"  ... {done} of {feeds} feeds polled after {last_report - started:.0f}s", file=sys.stderr)
@@ -97,6 +131,7 @@ def _round(service: Service, farm: FeedFarm, feeds: int, trigger: bool) -> dict[
         "cpu_crawls": (after_children.ru_utime + after_children.ru_stime)
         - (cpu_children.ru_utime + cpu_children.ru_stime),
         "farm_cpu": stats.get("cpu_seconds", 0),
+        "peak_rss": peak,
     }
 
 
@@ -136,22 +171,26 @@ def main() -> None:
         first = _round(service, farm, args.feeds, trigger=False)
         farm.advance(0.1)
         second = _round(service, farm, args.feeds, trigger=True)
+        third = _round(service, farm, args.feeds, trigger=True)
         service.stop("bench done")
         thread.join()
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    print(f"\n{'':22}{'round 1':>12}{'round 2':>12}")
+    print(f"\n{'':22}{'round 1':>12}{'round 2':>12}{'round 3':>12}")
     for key, label in [("seconds", "seconds"), ("feeds_200", "feeds read (200)"), ("feeds_304", "feeds unchanged (304)"),
                        ("articles_fetched", "articles fetched"), ("stories_stored", "stories stored"),
-                       ("cpu_service", "CPU s, service"), ("cpu_crawls", "CPU s, crawl procs")]:
-        print(f"{label:22}{first[key]:>12.1f}{second[key]:>12.1f}")
-    cpu1 = first["cpu_service"] + first["cpu_crawls"]
-    cpu2 = second["cpu_service"] + second["cpu_crawls"]
+                       ("cpu_service", "CPU s, service"), ("cpu_crawls", "CPU s, crawl procs"),
+                       ("peak_rss", "peak RSS MiB, all")]:
+        print(f"{label:22}{first[key]:>12.1f}{second[key]:>12.1f}{third[key]:>12.1f}")
+    cpu1, cpu2, cpu3 = (r["cpu_service"] + r["cpu_crawls"] for r in (first, second, third))
     print(f"\nround 2 / round 1: time {second['seconds'] / first['seconds']:.2f}x, CPU {cpu2 / cpu1:.2f}x "
           f"({cpu2:.1f} vs {cpu1:.1f} CPU s)")
-    print(f"peak RSS: service process {own:.0f} MiB (this bench's process), largest crawl process {children:.0f} MiB")
-    print(f"(the farm itself used {first['farm_cpu']:.1f} and {second['farm_cpu']:.1f} CPU s; not counted)")
+    print(f"round 3 / round 1: time {third['seconds'] / first['seconds']:.2f}x, CPU {cpu3 / cpu1:.2f}x "
+          f"({cpu3:.1f} vs {cpu1:.1f} CPU s)")
+    print(f"peak RSS of the bench's own process (the service, and the seeding's leftovers): {own:.0f} MiB")
+    print("peak RSS MiB, all: the bench process with every crawl process and extraction worker, sampled 4x a second")
+    farm_cpu = ", ".join(f"{r['farm_cpu']:.1f}" for r in (first, second, third))
+    print(f"(the farm itself used {farm_cpu} CPU s in the three rounds; not counted)")
 
 
 if __name__ == "__main__":

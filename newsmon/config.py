@@ -209,7 +209,7 @@ class RuleConfig(_Section):
 class ServiceConfig(_Section):
     processes: int = Field(default=2, ge=1, le=64, description="Crawl processes `newsmon run` keeps going at once.")
     batch_size: int = Field(
-        default=50, ge=1, le=5000, description="Most sources one crawl process takes (due sources are batched)."
+        default=500, ge=1, le=5000, description="Most sources one crawl process takes (due sources are batched)."
     )
     crawl_time_limit: Duration = Field(
         default=timedelta(minutes=15), description="A crawl process still running after this is stopped and recorded."

@@ -51,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 FAILING_AFTER = 3  # failed crawls in a row before the health channel hears of it
 DELIVERY_DEADLINE = 60.0  # seconds one delivery run may start new sends
+GATHER = 0.5  # seconds the dispatcher waits for more due sources before starting a batch
 
 
 class Service:
@@ -272,9 +273,19 @@ class Service:
                 self._cond.wait_for(
                     lambda: self._stopping.is_set() or (self._due and len(self._processes) < self.settings.processes)
                 )
+                # Sources falling due together (at start, or after a pause) fire a moment apart: gather them
+                # into one batch rather than starting a process for the first one alone.
+                gather_until = time.monotonic() + GATHER
+                while len(self._due) < self.settings.batch_size and not self._stopping.is_set():
+                    if (left := gather_until - time.monotonic()) <= 0:
+                        break
+                    self._cond.wait(left)
                 if self._stopping.is_set():
                     return
-                names = list(self._due)[: self.settings.batch_size]
+                # Spread what is due over the free process slots, up to batch_size each.
+                free = self.settings.processes - len(self._processes)
+                size = min(self.settings.batch_size, -(-len(self._due) // free))
+                names = list(self._due)[:size]
                 for name in names:
                     del self._due[name]
                 self._in_flight.update(names)

@@ -47,10 +47,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _service(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+def _service(config: Path, *args: str, verbose: bool = False) -> Iterator[subprocess.Popen[str]]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
     process = subprocess.Popen(
-        [sys.executable, "-m", "newsmon", "--config", str(config), "run", *args],
+        [sys.executable, "-m", "newsmon", *(["-v"] if verbose else []), "--config", str(config), "run", *args],
         cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -224,3 +224,33 @@ def test_run_refuses_a_bad_http_address(tmp_path: Path, address: str) -> None:
     result = run_newsmon("--config", str(config), "run", "--http", address, timeout=60)
     assert result.returncode == 2
     assert "HOST:PORT" in result.stderr
+
+
+def test_due_sources_are_crawled_in_batches_not_a_process_each(tmp_path: Path, outlet: Outlet) -> None:
+    sources = []
+    for number in range(12):
+        outlet.add(f"/feed-{number}.xml", rss([]), content_type="application/rss+xml")
+        sources.append({"name": f"s{number}", "feed": outlet.url(f"/feed-{number}.xml"), "every": "1h"})
+    database_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    config = write_config(tmp_path / "config.yaml", database_url, sources,
+                          service={"processes": 1, "batch_size": 5})
+    with _service(config, verbose=True) as service:
+        _wait(lambda: sum(outlet.hits[f"/feed-{n}.xml"] for n in range(12)) == 12, what="every source polled")
+        _wait(lambda: _count_runs(database_url) == 12, what="every crawl recorded")
+        code, log = _stop(service)
+    assert code == 0
+    # The crawl processes' own log lines come through the service's log: one per process.
+    batches = [int(n) for n in re.findall(r"crawl of (\d+) sources", log)]
+    assert sum(batches) == 12 and max(batches) == 5 and len(batches) <= 4, log
+    assert log.count("crawl s") == 12  # and one line per source crawled
+
+
+def _count_runs(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return len(list(session.scalars(select(CrawlRun.id))))
+    except Exception:
+        return 0
+    finally:
+        engine.dispose()
