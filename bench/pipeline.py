@@ -48,6 +48,8 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.procs import tree_rss_kib
+
 if TYPE_CHECKING:
     from tests.servers import Outlet
 
@@ -262,7 +264,7 @@ def run_child(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
         child.stdin.close()
         peak_kib, deadline = 0, time.monotonic() + CHILD_TIMEOUT
         while child.poll() is None:
-            peak_kib = max(peak_kib, _tree_rss_kib(child.pid))
+            peak_kib = max(peak_kib, tree_rss_kib(child.pid))
             if time.monotonic() > deadline:
                 child.kill()
                 raise RuntimeError(f"{kind} child did not finish within {CHILD_TIMEOUT} s")
@@ -276,33 +278,6 @@ def run_child(kind: str, spec: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = json.loads(lines[-1])
     result["tree_rss_mib"] = peak_kib / 1024
     return result
-
-
-def _tree_rss_kib(root: int) -> int:
-    """Resident KiB of ``root`` and every process below it, read from /proc (0 where /proc is absent)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = entry.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        parents[int(entry.parent.name)] = int(fields[1])
-    tree, frontier = {root}, [root]
-    while frontier:
-        parent = frontier.pop()
-        for pid, ppid in parents.items():
-            if ppid == parent and pid not in tree:
-                tree.add(pid)
-                frontier.append(pid)
-    total = 0
-    for pid in tree:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
 
 
 # The parent: serve, alternate the runs, summarise --------------------------------------------------------

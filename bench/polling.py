@@ -33,6 +33,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from bench.feedfarm import FeedFarm
+from bench.procs import tree_rss_kib
 from crawler.urls import canonical_url
 from db.models import CrawlRun, Story, StoryUrl
 from db.queries import sync_sources
@@ -66,35 +67,6 @@ def _seed_archive(database_url: str, config_path: Path, farm: FeedFarm) -> int:
     return len(articles)
 
 
-def _tree_rss_mib(exclude: set[int]) -> float:
-    """Resident memory of this process and all its descendants (Linux /proc), less the excluded subtrees.
-
-    Sampled, because the crawl processes' own peak figures count the bench's pages they were forked from.
-    """
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-    tree, frontier = set(), [os.getpid()]
-    while frontier:
-        pid = frontier.pop()
-        tree.add(pid)
-        frontier += [child for child, parent in parents.items() if parent == pid and child not in exclude]
-    total = 0
-    for pid in tree:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total / 1024
-
-
 def _count(service: Service, model: type) -> int:
     assert service.sessions is not None
     with service.sessions() as session:
@@ -114,7 +86,7 @@ def _round(service: Service, farm: FeedFarm, feeds: int, trigger: bool) -> dict[
     # Done when every feed's crawl is recorded and the service has handled the last batch (its next polls).
     while (done := _count(service, CrawlRun) - runs_before) < feeds or service.health()["crawls_in_flight"]:
         time.sleep(0.25)
-        peak = max(peak, _tree_rss_mib(farm_pid))
+        peak = max(peak, tree_rss_kib(os.getpid(), exclude=farm_pid) / 1024)
         if time.perf_counter() - last_report > 5:
             last_report = time.perf_counter()
             print(f"  ... {done} of {feeds} feeds polled after {last_report - started:.0f}s", file=sys.stderr)
