@@ -27,6 +27,9 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         # each and the pipelines are synchronous, so parallel item processing only costs time.
         "CONCURRENT_ITEMS": 1,
         "RETRY_TIMES": 2,
+        # Scrapy's defaults without 429: a server that says "too many requests" is not asked again at once; the
+        # source's next poll waits for its Retry-After (scheduler.polling).
+        "RETRY_HTTP_CODES": [500, 502, 503, 504, 522, 524, 408],
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

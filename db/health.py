@@ -92,3 +92,9 @@ def _health(name: str, runs: list[CrawlRun], last_new: datetime | None, now: dat
         usual_gap=usual,
         last_error=runs[0].error if failures else None,
     )
+
+
+def poll_schedule(session: Session, names: Sequence[str]) -> dict[str, tuple[float | None, datetime | None]]:
+    """Name -> (interval in seconds, next poll) as `newsmon run` last set them (absent: never scheduled)."""
+    rows = session.execute(select(Source.name, Source.poll_every, Source.next_poll_at).where(Source.name.in_(names)))
+    return {name: (every, at) for name, every, at in rows if every is not None or at is not None}

@@ -242,11 +242,13 @@ STORY_COLUMNS = ["id", "published_at", "source", "title", "url"]
 @format_option()
 @pass_state
 def sources(state: State, fmt: str) -> None:
-    """Health of every source: ok, failing (and for how many crawls), silent, or never crawled."""
-    from db.health import source_health
+    """Health of every source: ok, failing (and for how many crawls), silent, or never crawled; and its polling."""
+    from db.health import poll_schedule, source_health
 
+    names = [source.name for source in state.config.sources]
     with _archive(state) as session:
-        health = source_health(session, [source.name for source in state.config.sources], datetime.now(UTC))
+        health = source_health(session, names, datetime.now(UTC))
+        schedule = poll_schedule(session, names)
     rows = [
         {
             "source": h.name,
@@ -256,13 +258,16 @@ def sources(state: State, fmt: str) -> None:
             "last_success": h.last_success,
             "last_new_story": h.last_new_story,
             "usual_gap_hours": round(h.usual_gap.total_seconds() / 3600, 1) if h.usual_gap else None,
+            # what `newsmon run` decided: the adaptive interval now in force, and the next poll
+            "poll_every_s": round(schedule[h.name][0]) if schedule.get(h.name, (None,))[0] else None,
+            "next_poll": schedule[h.name][1] if h.name in schedule else None,
             "last_error": h.last_error,
         }
         for h in health
     ]
     if fmt == "table":
         for row in rows:
-            for key in ("last_run", "last_success", "last_new_story"):
+            for key in ("last_run", "last_success", "last_new_story", "next_poll"):
                 row[key] = f"{row[key]:%Y-%m-%d %H:%M}" if row[key] else ""
     write_records(rows, fmt, list(rows[0]) if rows else ["source", "status"])
 

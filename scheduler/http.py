@@ -43,7 +43,8 @@ class ServiceMetrics:
     def __init__(self, sessions: sessionmaker[Session], source_states: Callable[[], dict[str, str]]) -> None:
         self.registry = CollectorRegistry()
         self.crawl_seconds = Histogram(
-            "newsmon_crawl_duration_seconds", "Time one source's crawl took (listing and new articles).",
+            "newsmon_crawl_duration_seconds",
+            "Seconds from the start of a source's crawl process until the source was done (listing and articles).",
             buckets=(0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800), registry=self.registry,
         )
         self.crawls = Counter("newsmon_crawls", "Source crawls by outcome.", ["status"], registry=self.registry)

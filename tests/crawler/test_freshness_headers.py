@@ -24,6 +24,7 @@ def test_retry_after_and_max_age_are_reported_per_source(tmp_path: Path, outlet:
     rows = {row["source"]: row for row in json.loads(result.stdout)["sources"]}
     assert rows["busy"]["status"] == "failed" and rows["busy"]["error"] == "HTTP 429"
     assert rows["busy"]["retry_after"] == 120
+    assert outlet.hits["/busy.xml"] == 1  # not retried at once, as a 503 would be
     assert rows["cached"]["max_age"] == 900 and rows["cached"]["retry_after"] is None
     assert rows["plain"]["max_age"] is None
     assert rows["plain"]["seconds"] is not None and rows["plain"]["seconds"] >= 0

@@ -164,6 +164,8 @@ def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet:
     assert "source gone is failing" in log
     sources = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout)
     assert sources[0]["status"] == "ok"
+    # The schedule the service left: an interval within the bounds of every: 1s, and a next poll.
+    assert 1 <= sources[0]["poll_every_s"] <= 4 and sources[0]["next_poll"]
     notices = [str(m["title"]) for m in webhook.received]
     assert notices == ["newsmon: source gone is failing", "newsmon: source gone has recovered"]
     failing = next(m for m in webhook.received if "failing" in str(m["title"]))
