@@ -97,14 +97,18 @@ class Service:
         try:
             self._install_signal_handlers()
             self.metrics = ServiceMetrics(sessions, lambda: dict(self._health))
+            if self.http:  # first: a port in use is a reason not to start at all
+                try:
+                    server = serve(self.http, self.metrics, self.health)
+                except OSError as exc:
+                    raise NewsmonError(f"cannot serve --http on {self.http[0]}:{self.http[1]}: {exc.strerror or exc}; "
+                                       "choose another address") from None
+                logger.info("serving /healthz and /metrics on http://%s:%d", *server.server_address[:2])
             first_polls = self._load_state(sessions)
             self.scheduler = self._build_scheduler(first_polls)
             self.scheduler.start()
             dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
             dispatcher.start()
-            if self.http:
-                server = serve(self.http, self.metrics, self.health)
-                logger.info("serving /healthz and /metrics on http://%s:%d", *server.server_address[:2])
             logger.info(
                 "newsmon run: %d sources, up to %d crawl processes of %d sources, delivery every %gs",
                 len(self.sources), self.settings.processes, self.settings.batch_size,
@@ -126,9 +130,11 @@ class Service:
         logger.info("newsmon run stopped")
 
     def stop(self, reason: str = "asked to stop") -> None:
-        if not self._stopping.is_set():
+        if not self._stopping.is_set() and self._processes:
             logger.info("%s: no new crawls; waiting up to %gs for %d in flight (signal again to exit at once)",
                         reason, self.settings.stop_grace.total_seconds(), len(self._processes))
+        elif not self._stopping.is_set():
+            logger.info("%s: stopping", reason)
         self._stopping.set()
         with self._cond:
             self._cond.notify_all()
@@ -164,8 +170,9 @@ class Service:
             self._cond.wait_for(lambda: not self._processes, timeout=self.settings.stop_grace.total_seconds())
             left = list(self._processes)
         if left:
-            logger.warning("stop grace over: stopping %d crawl processes (%s)", len(left),
-                           ", ".join(name for process in left for name in process.names))
+            names = [name for process in left for name in process.names]
+            logger.warning("stop grace over: stopping %d crawl processes (%s%s)", len(left), ", ".join(names[:10]),
+                           f" and {len(names) - 10} more" if len(names) > 10 else "")
             for process in left:
                 process.stop()
         for thread in list(self._batch_threads):

@@ -256,3 +256,15 @@ def _count_runs(database_url: str) -> int:
         return 0
     finally:
         engine.dispose()
+
+
+def test_run_refuses_an_http_port_in_use_in_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [])
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_newsmon("--config", str(config), "run", "--http", f"127.0.0.1:{port}", timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].startswith(f"error: cannot serve --http on 127.0.0.1:{port}")
+    assert "Traceback" not in result.stderr
