@@ -46,7 +46,8 @@ def test_release_only_drops_our_own_lease(engine: Engine) -> None:
 
 def test_a_dead_holder_on_this_host_is_taken_over_at_once(engine: Engine) -> None:
     sessions = session_factory(engine)
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
     dead_pid = int(gone.stdout)
     first = DatabaseLock(sessions)
     first.acquire(NOW)

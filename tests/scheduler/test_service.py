@@ -14,11 +14,13 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from db.models import CrawlRun, OutboxMessage, Story
@@ -76,7 +78,7 @@ def _stories(database_url: str) -> list[str]:
     try:
         with Session(engine) as session:
             return list(session.scalars(select(Story.title)))
-    except Exception:  # the service may not have created the schema yet
+    except SQLAlchemyError:  # the service may not have created the schema yet
         return []
     finally:
         engine.dispose()
@@ -177,7 +179,7 @@ def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet:
         notice_rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.story_id.is_(None))))
     engine.dispose()
     failed = [run.started_at for run in runs if run.status == "failed"]
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(failed, failed[1:], strict=False)]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(failed)]
     assert len(gaps) >= 2 and gaps[1] > gaps[0] + 0.5, gaps
     assert [row.status for row in notice_rows] == ["sent", "sent"]
 
@@ -197,6 +199,7 @@ def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded(tmp_path: Path, 
         rows = _wait(recorded, timeout=60, what="the killed crawl to be recorded")
         code, log = _stop(service)
     assert code == 0
+    assert "crawl slow: failed (1 in a row)" in log
     assert rows[0]["last_error"]
     assert "time limit" in rows[0]["last_error"] or "unfinished" in rows[0]["last_error"], rows[0]
 
@@ -252,7 +255,7 @@ def _count_runs(database_url: str) -> int:
     try:
         with Session(engine) as session:
             return len(list(session.scalars(select(CrawlRun.id))))
-    except Exception:
+    except SQLAlchemyError:  # the service may not have created the schema yet
         return 0
     finally:
         engine.dispose()
