@@ -12,8 +12,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from types import FrameType
 
 from crawler.extract import Article, Link, extract_article
 from newsmon.errors import ExtractionError
@@ -30,11 +32,48 @@ def default_workers() -> int:
     return cores if cores > 1 else 0
 
 
-class ExtractionPool:
-    """Runs ``extract_article`` in ``workers`` processes (inline when 0) and survives a crashed worker."""
+# Past the time limit, a worker stuck where the alarm cannot reach it (inside one long C call) is killed.
+KILL_MARGIN = 10.0
 
-    def __init__(self, workers: int) -> None:
+
+class _Expired(BaseException):
+    """Raised by the alarm: a BaseException, so no ``except Exception`` on the way swallows it."""
+
+
+def _expired(_signum: int, _frame: FrameType | None) -> None:
+    raise _Expired
+
+
+def extract_within(
+    limit: float, html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None
+) -> Article:
+    """``extract_article`` cut off after ``limit`` seconds (a pathological page must not hold up a crawl).
+
+    The alarm interrupts Python code, which is where trafilatura spends its time on a hostile page (100,000
+    paragraphs take it 11 s). Runs in a worker's main thread, or inline in the crawl's main thread.
+    """
+    if limit <= 0:
+        return extract_article(html, url, urls, link, language_hint)
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return extract_article(html, url, urls, link, language_hint)
+    except _Expired:
+        raise ExtractionError(f"extraction took longer than {limit:g}s; page skipped") from None
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class ExtractionPool:
+    """Runs ``extract_article`` in ``workers`` processes (inline when 0) and survives a crashed worker.
+
+    Each page gets at most ``time_limit`` seconds (0: no limit).
+    """
+
+    def __init__(self, workers: int, time_limit: float = 0.0) -> None:
         self.workers = workers
+        self.time_limit = time_limit
         self._executor: Executor | None = None
 
     def _pool(self) -> Executor:
@@ -49,15 +88,28 @@ class ExtractionPool:
     ) -> Article:
         """Extract one page; raises ExtractionError as ``extract_article`` does, or when its worker died."""
         if self.workers <= 0:
-            return extract_article(html, url, urls, link, language_hint)
-        future = self._pool().submit(extract_article, html, url, urls, link, language_hint)
+            return extract_within(self.time_limit, html, url, urls, link, language_hint)
+        future = self._pool().submit(extract_within, self.time_limit, html, url, urls, link, language_hint)
+        guard = self.time_limit + KILL_MARGIN if self.time_limit > 0 else None
         try:
-            return await asyncio.wrap_future(future)
+            return await asyncio.wait_for(asyncio.wrap_future(future), guard)
+        except TimeoutError:
+            logger.warning("an extraction worker is stuck on %s; killing the pool", url)
+            self._kill()
+            raise ExtractionError(f"extraction took longer than {self.time_limit:g}s; page skipped") from None
         except BrokenProcessPool as exc:
             # A worker killed by the OS (memory, a crash in lxml) takes the pool with it: start a fresh one.
             logger.warning("an extraction worker died on %s; restarting the pool", url)
             self.close()
             raise ExtractionError("extraction worker died on this page") from exc
+
+    def _kill(self) -> None:
+        """Kill every worker (the stuck one cannot be told apart) and start afresh; their pages fail."""
+        executor = self._executor
+        # ProcessPoolExecutor has no public way to stop a running task before Python 3.14's kill_workers().
+        for process in list(getattr(executor, "_processes", {}).values()):
+            process.kill()
+        self.close()
 
     def close(self) -> None:
         if self._executor is not None:

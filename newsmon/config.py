@@ -104,6 +104,9 @@ class CrawlConfig(_Section):
     max_bytes: int = Field(
         default=20_000_000, gt=0, description="Largest response accepted, in bytes after decompression."
     )
+    extraction_time_limit: float = Field(
+        default=20, ge=0, le=600, description="Seconds one page's extraction may take (0: no limit); past it, it fails."
+    )
     obey_robots_txt: bool = Field(default=True, description="Skip URLs that the site's robots.txt disallows.")
     allow_private_networks: bool = Field(
         default=False,

@@ -60,6 +60,7 @@ class NewsSpider(Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.engine = make_engine(crawler.settings["NEWSMON_DATABASE_URL"])
         spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        spider.extraction.time_limit = crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT")
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
