@@ -45,4 +45,6 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "NEWSMON_DATABASE_URL": config.database.url,
         "NEWSMON_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "NEWSMON_EXTRACTION_TIME_LIMIT": crawl.extraction_time_limit,
+        "NEWSMON_SITEMAP_WINDOW": crawl.sitemap_window.total_seconds(),
+        "NEWSMON_MAX_LINKS": crawl.max_links,
     }

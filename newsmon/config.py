@@ -104,6 +104,13 @@ class CrawlConfig(_Section):
     max_bytes: int = Field(
         default=20_000_000, gt=0, description="Largest response accepted, in bytes after decompression."
     )
+    sitemap_window: Duration = Field(
+        default=timedelta(days=2),
+        description="Only sitemap entries (and sitemaps of an index) dated within this are fetched; undated ones are.",
+    )
+    max_links: int = Field(
+        default=1000, ge=1, le=100_000, description="Most article links read from one listing (newest first)."
+    )
     extraction_time_limit: float = Field(
         default=20, ge=0, le=600, description="Seconds one page's extraction may take (0: no limit); past it, it fails."
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy import Request, Spider, signals
@@ -53,6 +54,8 @@ class NewsSpider(Spider):
         self.scheduled: set[str] = set()  # article URLs requested in this crawl, across sources
         self.engine: Engine | None = None
         self.max_bytes = 0
+        self.max_links = 1000
+        self.window: timedelta | None = None  # sitemap entries older than this are not fetched
         self.extraction = ExtractionPool(default_workers())
 
     @classmethod
@@ -61,6 +64,9 @@ class NewsSpider(Spider):
         spider.engine = make_engine(crawler.settings["NEWSMON_DATABASE_URL"])
         spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
         spider.extraction.time_limit = crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT")
+        spider.max_links = crawler.settings.getint("NEWSMON_MAX_LINKS", 1000)
+        window = crawler.settings.getfloat("NEWSMON_SITEMAP_WINDOW")
+        spider.window = timedelta(seconds=window) if window > 0 else None
         crawler.signals.connect(spider._item_done, signal=signals.item_scraped)
         crawler.signals.connect(spider._item_done, signal=signals.item_dropped)
         crawler.signals.connect(spider._item_failed, signal=signals.item_error)
@@ -116,7 +122,7 @@ class NewsSpider(Spider):
         if depth == 0:
             tally.validators = (_header(response, b"ETag"), _header(response, b"Last-Modified"))
         try:
-            links, sitemaps = self._read_listing(response, config)
+            links, sitemaps, modified = self._read_listing(response, config)
         except ExtractionError as exc:
             if depth == 0:
                 tally.error = one_line(exc)
@@ -126,24 +132,37 @@ class NewsSpider(Spider):
             self.report.closed(source)
             return
         for sitemap_url in sitemaps:
+            if self._too_old(modified.get(sitemap_url)):
+                continue  # an index's older sitemaps list older articles: not read at all
             if depth + 1 > MAX_SITEMAP_DEPTH:
                 tally.fail_page(sitemap_url, f"sitemap index nested deeper than {MAX_SITEMAP_DEPTH}")
                 continue
             self.report.opened(source)
             yield self._listing_request(sitemap_url, source, depth + 1)
+        if config.kind is SourceKind.SITEMAP:
+            links = [link for link in links if not self._too_old(link.published_at)]
+        if len(links) > self.max_links:
+            tally.fail_page(response.url, f"lists {len(links)} links; only the newest {self.max_links} are read "
+                                          "(crawl.max_links)")
+            links = _newest(links, self.max_links)
         yield from self._article_requests(config, links)
         self.report.closed(source)
 
-    def _read_listing(self, response: Response, config: SourceConfig) -> tuple[list[Link], list[str]]:
+    def _too_old(self, moment: datetime | None) -> bool:
+        return self.window is not None and moment is not None and moment < datetime.now(UTC) - self.window
+
+    def _read_listing(
+        self, response: Response, config: SourceConfig
+    ) -> tuple[list[Link], list[str], dict[str, datetime]]:
         if config.kind is SourceKind.FEED:
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-            return links_from_feed(response.body, response.url, config.name, content_type, self.max_bytes), []
+            return links_from_feed(response.body, response.url, config.name, content_type, self.max_bytes), [], {}
         if config.kind is SourceKind.SITEMAP:
             content = read_sitemap(response.body, response.url, config.name, self.max_bytes)
-            return content.links, content.sitemaps
+            return content.links, content.sitemaps, content.modified
         if not isinstance(response, TextResponse):
             raise ExtractionError("not a section page: the response is not HTML")
-        return links_from_page(response, config.name), []
+        return links_from_page(response, config.name), [], {}
 
     def _article_requests(self, config: SourceConfig, links: list[Link]) -> Iterator[Request]:
         tally = self.report.tallies[config.name]
@@ -247,6 +266,17 @@ def describe_failure(failure: Failure) -> str:
     if name == "IgnoreRequest":
         return message
     return f"{name}: {message}" if message != name else name
+
+
+def _newest(links: list[Link], count: int) -> list[Link]:
+    """The ``count`` newest links in listing order: dated ones newest first, then undated ones in listing order
+    (a listing without dates is taken to list its newest first, as feeds do)."""
+    if not any(link.published_at for link in links):
+        return links[:count]
+    ranked = sorted(range(len(links)), key=lambda i: (links[i].published_at is not None, links[i].published_at
+                                                      or datetime.min.replace(tzinfo=UTC), -i), reverse=True)
+    keep = set(ranked[:count])
+    return [link for index, link in enumerate(links) if index in keep]
 
 
 def _header(response: Response, name: bytes) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -20,6 +21,7 @@ class SitemapContent:
 
     links: list[Link] = field(default_factory=list)
     sitemaps: list[str] = field(default_factory=list)
+    modified: dict[str, datetime] = field(default_factory=dict)  # an index's <lastmod> of its sitemaps, if given
 
 
 def _parser() -> etree.XMLParser:
@@ -64,14 +66,16 @@ def read_sitemap(body: bytes, url: str, source: str, max_bytes: int) -> SitemapC
         # The sitemap protocol accepts an RSS 2.0, RSS 1.0 or Atom feed in place of a urlset.
         return SitemapContent(links=links_from_feed(body, url, source, None, max_bytes))
     if kind == "sitemapindex":
-        sitemaps = []
+        sitemaps, modified = [], {}
         for entry in root:
             if _local(entry.tag) == "sitemap":
                 # Some indexes put the bare URL in <sitemap> with no <loc>.
                 loc = _child_text(entry, "loc") or (entry.text or "").strip()
                 if loc:
                     sitemaps.append(urljoin(url, loc))
-        return SitemapContent(sitemaps=list(dict.fromkeys(sitemaps)))
+                    if (lastmod := from_iso(_child_text(entry, "lastmod"))) is not None:
+                        modified[sitemaps[-1]] = lastmod
+        return SitemapContent(sitemaps=list(dict.fromkeys(sitemaps)), modified=modified)
     if kind != "urlset":
         raise ExtractionError(f"not a sitemap: the root element is <{kind or '?'}>, not <urlset> or <sitemapindex>")
     links: dict[str, Link] = {}

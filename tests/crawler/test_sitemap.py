@@ -99,6 +99,7 @@ def test_a_sitemap_index_lists_child_sitemaps_resolved_and_once() -> None:
     assert read(body) == SitemapContent(
         links=[],
         sitemaps=["https://news.example/sitemaps/news-1.xml", "https://news.example/sitemaps/news-2.xml.gz"],
+        modified={"https://news.example/sitemaps/news-1.xml": datetime(2026, 11, 24, tzinfo=UTC)},
     )
 
 
