@@ -10,8 +10,8 @@ from tests.conftest import run_newsmon, write_config
 from tests.servers import Outlet, article_page, rss
 
 NOW = datetime.now(UTC)
-PARAGRAPHS = ["Negotiators met in Geneva on Sunday to discuss the ceasefire and the exchange of prisoners, "
-              "officials from both delegations said after six hours of talks behind closed doors in the old city.",
+PARAGRAPHS = [("Negotiators met in Geneva on Sunday to discuss the ceasefire and the exchange of prisoners, "
+               "officials from both delegations said after six hours of talks behind closed doors in the old city."),
               "A second round is planned for next week, when the foreign ministers are expected to join them."]
 
 
