@@ -2,17 +2,23 @@
 
 Users list URLs they do not control, and a feed can link anywhere. Unless ``crawl.allow_private_networks`` is
 true, loopback, private, link-local and other non-public addresses are refused, as are schemes other than
-http and https.
+http and https. Twice: by the URL (``PrivateNetworkMiddleware``: address literals, local names, every
+redirect), and by the address a name resolves to (``PublicOnlyResolver``): the connection is made to the
+very address that was checked, so a name that resolves to 127.0.0.1, or that rebinds to it after a first
+public answer, is refused too.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
+from scrapy.resolver import CachingThreadedResolver
+from twisted.internet.defer import Deferred
 
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
@@ -36,6 +42,47 @@ def refusal_reason(url: str) -> str | None:
     if not address.is_global:
         return f"refused: {host} is not a public address (set crawl.allow_private_networks: true to allow)"
     return None
+
+
+class PrivateAddressRefused(Exception):
+    """A host name resolved to a non-public address."""
+
+
+# Why each refused name was refused: Twisted turns the resolver's error into a bare "DNS lookup failed" on its
+# way to the request, so the crawl looks the reason up here by host name (see refused_name_reason).
+_REFUSED_NAMES: dict[str, str] = {}
+
+
+def refused_name_reason(host: str) -> str | None:
+    return _REFUSED_NAMES.get(host.lower())
+
+
+def _is_public(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+class PublicOnlyResolver(CachingThreadedResolver):
+    """Scrapy's DNS resolver, failing every name that resolves to a non-public address."""
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802 - Twisted's name
+        resolved = super().getHostByName(name, timeout)
+        resolved.addCallback(self._public_only, name)
+        return resolved
+
+    @staticmethod
+    def _public_only(address: str, name: str) -> str:
+        if not _is_public(address):
+            reason = (f"refused: {name} resolves to {address}, not a public address "
+                      "(set crawl.allow_private_networks: true to allow)")
+            _REFUSED_NAMES[name.lower()] = reason
+            raise PrivateAddressRefused(reason)
+        return address
 
 
 class PrivateNetworkMiddleware:

@@ -38,6 +38,9 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "LOG_INSTALL_ROOT_HANDLER": False,  # newsmon.logging configured the handlers
         "STATS_DUMP": False,
         "DOWNLOADER_MIDDLEWARES": {"crawler.safety.PrivateNetworkMiddleware": 50},
+        # The address check at connect time (see crawler.safety); Scrapy's own resolver when private is allowed.
+        "DNS_RESOLVER": "scrapy.resolver.CachingThreadedResolver" if crawl.allow_private_networks
+        else "crawler.safety.PublicOnlyResolver",
         "ITEM_PIPELINES": {
             "crawler.pipelines.DedupePipeline": 100,
             "crawler.pipelines.StorePipeline": 200,

@@ -10,6 +10,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
@@ -24,6 +25,7 @@ from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport, one_line
+from crawler.safety import PrivateAddressRefused, refused_name_reason
 from crawler.spiders.feed import links_from_feed
 from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
@@ -251,14 +253,16 @@ class NewsSpider(Spider):
 def describe_failure(failure: Failure) -> str:
     """One line that says what went wrong with a request, for people."""
     error = failure.value
+    if isinstance(error, PrivateAddressRefused):  # should Twisted ever pass it on as it is
+        return str(error)
     if isinstance(error, HttpError):
         response = error.response
         return f"HTTP {response.status}"
     name = type(error).__name__
     message = one_line(error) or name
     if "DNSLookupError" in name or "ResolveHost" in name:
-        host = failure.request.url.split("/")[2] if failure.request else "host"
-        return f"cannot resolve {host} (check the URL, or the network)"
+        host = (urlsplit(failure.request.url).hostname or "host") if failure.request else "host"
+        return refused_name_reason(host) or f"cannot resolve {host} (check the URL, or the network)"
     if "TimeoutError" in name or "TCPTimedOut" in name:
         return f"timed out: {message}"
     if "ConnectionRefused" in name:
