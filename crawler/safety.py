@@ -34,12 +34,10 @@ def refusal_reason(url: str) -> str | None:
     if host in _LOCAL_NAMES or host.endswith(".localhost"):
         return f"refused: {host} is this machine (set crawl.allow_private_networks: true to allow)"
     try:
-        address = ipaddress.ip_address(host)
+        ipaddress.ip_address(host)
     except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if not address.is_global:
+        return None  # a name: its address is checked when it is resolved (PublicOnlyResolver)
+    if not _is_public(host):
         return f"refused: {host} is not a public address (set crawl.allow_private_networks: true to allow)"
     return None
 
