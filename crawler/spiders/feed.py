@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import xml.sax
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.datetimes.rfc822 import timezone_names
 from w3lib.html import remove_tags, replace_entities
 
 from crawler.extract import Link
-from crawler.listing import from_struct_time, maybe_gunzip
+from crawler.listing import believable, from_struct_time, from_text, maybe_gunzip
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
 
@@ -24,14 +25,11 @@ logger = logging.getLogger(__name__)
 # text/html or nothing), an encoding other than the declared one, an undeclared namespace prefix.
 _HARMLESS = (feedparser.ThingsNobodyCaresAboutButMe, feedparser.UndeclaredNamespace)
 
-# Month abbreviations that feedparser's RFC 822 parser does not know; UOL writes "Seg, 24 Set 2018 19:42:40 -0300".
-_MONTHS = {
-    "fev": "Feb", "abr": "Apr", "mai": "May", "ago": "Aug", "set": "Sep", "out": "Oct", "dez": "Dec",  # pt
-    "ene": "Jan", "dic": "Dec",  # es
-    "gen": "Jan", "mag": "May", "giu": "Jun", "lug": "Jul", "ott": "Oct",  # it
-    "mär": "Mar", "mrz": "Mar", "okt": "Oct",  # de
-}  # fmt: skip
-_WORD = re.compile(r"[^\W\d]+")
+# A control character left in a title after decoding (a stray byte, an XML-invalid character read leniently).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# feedparser takes the last word of an RFC 822 date for its zone and any word it does not know ("PM", "CET",
+# "MSK") for UTC: such a date, or one on a 12-hour clock, is read again by dateparser.
+_TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\.?$", re.IGNORECASE)
 
 
 def links_from_feed(body: bytes, url: str, source: str, content_type: str | None, max_bytes: int) -> list[Link]:
@@ -98,26 +96,29 @@ def _plain_title(entry: feedparser.FeedParserDict) -> str | None:
     kind = (entry.get("title_detail") or {}).get("type") or ""
     if "html" in kind:
         title = replace_entities(remove_tags(title))
-    return " ".join(title.split()) or None
+    return " ".join(_CONTROL.sub("", title).split()) or None
 
 
 def _published(entry: feedparser.FeedParserDict) -> datetime | None:
-    parsed = _own(entry, "published_parsed") or _own(entry, "updated_parsed")
-    return from_struct_time(parsed) or _localized_date(_own(entry, "published") or _own(entry, "updated"))
+    """The item's publication time, else its update time, when believable (1995 to a day ahead of now)."""
+    for key in ("published", "updated"):
+        when = believable(_read_date(_own(entry, key), _own(entry, f"{key}_parsed")))
+        if when:
+            return when
+    return None
 
 
-def _localized_date(value: str | None) -> datetime | None:
-    """An RFC 822 date with a Portuguese, Spanish, Italian or German month name, which feedparser leaves unparsed."""
-    if not value:
-        return None
-    english = _WORD.sub(lambda word: _MONTHS.get(word[0].lower(), word[0]), value)
-    try:
-        parsed = parsedate_to_datetime(english)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # RFC 2822's "-0000": UTC, local offset unknown
-    return parsed.astimezone(UTC)
+def _read_date(text: str | None, parsed: time.struct_time | None) -> datetime | None:
+    """feedparser's reading of a date (RFC 822, ISO 8601 and their variants), or dateparser's where feedparser
+    read none (Portuguese or Italian names) or took a word it does not know for UTC (a 12-hour clock)."""
+    text = (text or "").strip()
+    if not text or text.isdigit():
+        return None  # a bare number (a Unix time?), which feedparser misreads as an ISO 8601 date
+    when = from_struct_time(parsed)
+    last = text.split()[-1].lower()
+    if when is None or (last.isalpha() and last not in timezone_names) or _TWELVE_HOUR.search(text):
+        when = from_text(text) or when
+    return when
 
 
 def _not_a_feed_reason(parsed: feedparser.FeedParserDict, body: bytes) -> str:
