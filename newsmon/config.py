@@ -142,6 +142,20 @@ class SourceConfig(_Section):
     language: str | None = Field(
         default=None, pattern=r"^[a-z]{2,3}$", description="Language hint (ISO 639-1) for pages that declare none."
     )
+    follow: str | None = Field(
+        default=None,
+        description="For a page source: a regular expression; only same-site links whose URL it finds are followed.",
+    )
+
+    @field_validator("follow")
+    @classmethod
+    def _regex(cls, follow: str | None) -> str | None:
+        if follow is not None:
+            try:
+                re.compile(follow)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from exc
+        return follow
 
     @field_validator("feed", "sitemap", "page")
     @classmethod

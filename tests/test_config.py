@@ -147,3 +147,11 @@ def test_every_config_field_is_described_and_documented_in_the_readme() -> None:
                     described(candidate)
 
     described(Config)
+
+
+def test_a_follow_pattern_must_be_a_regular_expression() -> None:
+    with pytest.raises(ConfigError) as caught:
+        validate_config({"sources": [{"name": "p", "page": "https://example.org/world/", "follow": "/news/("}]})
+    assert caught.value.problems == [
+        "sources[0].follow: not a regular expression: missing ), unterminated subpattern at position 6"
+    ]

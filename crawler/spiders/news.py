@@ -164,7 +164,7 @@ class NewsSpider(Spider):
             return content.links, content.sitemaps, content.modified
         if not isinstance(response, TextResponse):
             raise ExtractionError("not a section page: the response is not HTML")
-        return links_from_page(response, config.name), [], {}
+        return links_from_page(response, config.name, config.follow), [], {}
 
     def _article_requests(self, config: SourceConfig, links: list[Link]) -> Iterator[Request]:
         tally = self.report.tallies[config.name]

@@ -40,8 +40,11 @@ def looks_like_article(url: str, anchor_text: str) -> bool:
     return shaped and words >= 3 or (shaped and words == 0) or (words >= 6 and path.count("/") >= 2)
 
 
-def links_from_page(response: TextResponse, source: str) -> list[Link]:
+def links_from_page(response: TextResponse, source: str, follow: str | None = None) -> list[Link]:
     """Article links of a section page on the same site, in page order, each once.
+
+    With ``follow`` (the source's regular expression), exactly the same-site links whose URL it finds are
+    taken, instead of guessing from the URL's shape and the anchor text.
 
     Raises:
         ExtractionError: the response is not an HTML page.
@@ -49,13 +52,14 @@ def links_from_page(response: TextResponse, source: str) -> list[Link]:
     if not isinstance(response, HtmlResponse):
         raise ExtractionError("not a section page: the response is not HTML")
     site = _site(urlsplit(response.url).hostname or "")
+    pattern = re.compile(follow) if follow else None
     links: dict[str, Link] = {}
     for found in LinkExtractor(unique=False).extract_links(response):
         host = urlsplit(found.url).hostname or ""
         if _site(host) != site or found.nofollow:
             continue
         text = " ".join(found.text.split())
-        if not looks_like_article(found.url, text):
+        if not (pattern.search(found.url) if pattern else looks_like_article(found.url, text)):
             continue
         url = canonical_url(found.url)
         if url == canonical_url(response.url):

@@ -85,6 +85,20 @@ def test_section_page_links_are_articles_of_the_same_site_each_once() -> None:
     assert all(link.source == "world" for link in links)
 
 
+def test_a_follow_pattern_decides_which_same_site_links_are_articles() -> None:
+    response = HtmlResponse("https://www.example.org/world/", body=SECTION.encode(), encoding="utf-8")
+    links = links_from_page(response, "world", follow=r"/world/(europe|\d{4})/")
+    assert [link.url for link in links] == [
+        "https://www.example.org/world/2026/11/24/rubio-meets-ukrainian-delegation",
+        "https://www.example.org/world/europe/article-4815162342",
+        "https://live.example.org/world/2026/11/24/live-blog-peace-talks",
+    ]
+    # Navigation the heuristic drops is taken when the pattern says so; other sites never are.
+    assert [link.url for link in links_from_page(response, "world", follow=r"/tag/")] == [
+        "https://www.example.org/tag/ukraine"
+    ]
+
+
 def test_a_section_page_must_be_html() -> None:
     response = TextResponse("https://www.example.org/world/", body=b"{}", encoding="utf-8")
     with pytest.raises(ExtractionError, match="not HTML"):
