@@ -221,6 +221,48 @@ def run(state: State, http: tuple[str, int] | None) -> None:
     Service(config, find_config_path(state.config_path).resolve(), state.verbose, state.log_format, http).run()
 
 
+def _check_duration(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="Name of the new source (default: from the host, e.g. www.bbc.co.uk -> bbc).")
+@click.option("--every", default="15m", show_default=True, callback=_check_duration,
+              help="How often to look: 30s, 10m, 1h, 2d ...")
+@click.option("--language", help="Language hint, ISO 639-1 (default: the page's <html lang>, if any).")
+@click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@format_option("table", "json")
+@pass_state
+def add(state: State, url: str, name: str | None, every: str, language: str | None, dry_run: bool, fmt: str) -> None:
+    """Find the feed (else a sitemap, else the section page) of the site at URL and add it as a source.
+
+    Tries the URL itself, the page's rel=alternate feeds, common feed paths, then the sitemaps of robots.txt,
+    and appends the best to the config file's sources, keeping its comments. Exits 1 when nothing is found.
+    """
+    from crawler.discover import Candidate, add_source, entry_line, progress_line
+    from newsmon.config import find_config_path
+
+    def progress(candidate: Candidate) -> None:
+        if sys.stderr.isatty():
+            click.echo(progress_line(candidate), err=True)
+
+    config_path = find_config_path(state.config_path)
+    addition = add_source(state.config, config_path, url, name=name, every=every, language=language,
+                          dry_run=dry_run, verbosity=state.verbose, on_candidate=progress)
+    if fmt == "json":
+        write_json(addition.as_record())
+        return
+    write_records([c.as_record() for c in addition.discovery.candidates], "table",
+                  ["url", "via", "found", "links", "rejected"])
+    done = f"added to {config_path}" if addition.written else f"would add to {config_path} (dry run, nothing written)"
+    click.echo(f"\n{done}: {entry_line(addition.entry)}")
+
+
 def _progress_line(tally: Any) -> str:
     if tally.error:
         return f"{tally.name}: failed: {tally.error}"
