@@ -38,8 +38,11 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "LOG_INSTALL_ROOT_HANDLER": False,  # newsmon.logging configured the handlers
         "STATS_DUMP": False,
         "DOWNLOADER_MIDDLEWARES": {"crawler.safety.PrivateNetworkMiddleware": 50},
+        # Only the web is crawled: without these handlers no request, however it was made, reads a local file
+        # (file:), serves its own body (data:) or leaves for ftp: or s3:.
+        "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
         # The address check at connect time (see crawler.safety); Scrapy's own resolver when private is allowed.
-        "DNS_RESOLVER": "scrapy.resolver.CachingThreadedResolver" if crawl.allow_private_networks
+        "TWISTED_DNS_RESOLVER": "scrapy.resolver.CachingThreadedResolver" if crawl.allow_private_networks
         else "crawler.safety.PublicOnlyResolver",
         "ITEM_PIPELINES": {
             "crawler.pipelines.DedupePipeline": 100,
