@@ -1,11 +1,11 @@
 """Refuse requests that could reach the machine newsmon runs on or its private network.
 
-Users list URLs they do not control, and a feed can link anywhere. Unless ``crawl.allow_private_networks`` is
-true, loopback, private, link-local and other non-public addresses are refused, as are schemes other than
-http and https. Twice: by the URL (``PrivateNetworkMiddleware``: address literals, local names, every
-redirect), and by the address a name resolves to (``PublicOnlyResolver``): the connection is made to the
-very address that was checked, so a name that resolves to 127.0.0.1, or that rebinds to it after a first
-public answer, is refused too.
+Users list URLs they do not control, and a feed can link anywhere. Schemes other than http and https (file:,
+data:, ftp:) are always refused. Unless ``crawl.allow_private_networks`` is true, loopback, private, link-local
+and other non-public addresses are refused too, twice: by the URL (``PrivateNetworkMiddleware``: address
+literals, local names, every redirect), and by the address a name resolves to (``PublicOnlyResolver``): the
+connection is made to the very address that was checked, so a name that resolves to 127.0.0.1, or that
+rebinds to it after a first public answer, is refused too.
 """
 
 from __future__ import annotations
@@ -23,11 +23,19 @@ from twisted.internet.defer import Deferred
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 
 
+def scheme_refusal(url: str) -> str | None:
+    """Why ``url`` is not fetched at all (it is not http or https), or None when it may be."""
+    scheme = urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        return f"refused: only http and https URLs are fetched, not {scheme or 'no scheme'}"
+    return None
+
+
 def refusal_reason(url: str) -> str | None:
     """Why ``url`` must not be fetched from the public side, or None when it may be."""
+    if reason := scheme_refusal(url):
+        return reason
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return f"refused: only http and https URLs are fetched, not {parts.scheme or 'no scheme'}"
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         return "refused: the URL has no host"
@@ -84,7 +92,8 @@ class PublicOnlyResolver(CachingThreadedResolver):
 
 
 class PrivateNetworkMiddleware:
-    """Downloader middleware: drops a request (and any redirect) aimed at a non-public address."""
+    """Downloader middleware: drops a request (and any redirect) that is not http or https, or is aimed at a
+    non-public address unless private networks are allowed."""
 
     def __init__(self, allow_private_networks: bool) -> None:
         self.allow_private_networks = allow_private_networks
@@ -94,8 +103,7 @@ class PrivateNetworkMiddleware:
         return cls(crawler.settings.getbool("NEWSMON_ALLOW_PRIVATE_NETWORKS"))
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.allow_private_networks:
-            return
-        reason = refusal_reason(request.url)
+        # Allowing private networks allows addresses, never file: or data: (Scrapy would read a local file).
+        reason = scheme_refusal(request.url) if self.allow_private_networks else refusal_reason(request.url)
         if reason:
             raise IgnoreRequest(reason)

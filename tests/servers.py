@@ -31,6 +31,8 @@ class Route:
     delay: float = 0.0  # seconds before answering (a slow or hanging page)
     etag: str | None = None  # sent, and answered with 304 when the request's If-None-Match names it
     last_modified: str | None = None  # the same with If-Modified-Since
+    drip: float = 0.0  # seconds between chunks of one byte of the body, sent over and over (an endless response)
+    content_length: int | None = None  # announced instead of the body's length, then the connection closed
 
 
 class _Server(ThreadingHTTPServer):
@@ -60,6 +62,9 @@ class Outlet:
                     route = Route(b"not found", status=404, content_type="text/plain")
                 if route.delay:
                     time.sleep(route.delay)
+                if route.drip or route.content_length is not None:
+                    self.hostile(route)
+                    return
                 unchanged = (route.etag is not None and self.headers.get("If-None-Match") == route.etag) or (
                     route.last_modified is not None and self.headers.get("If-Modified-Since") == route.last_modified
                 )
@@ -76,9 +81,34 @@ class Outlet:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def hostile(self, route: Route) -> None:
+                """An endless drip (chunked, a byte at a time) or a body cut short of its Content-Length."""
+                self.close_connection = True
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                for key, value in route.headers.items():
+                    self.send_header(key, value)
+                if route.content_length is not None:
+                    self.send_header("Content-Length", str(route.content_length))
+                    self.end_headers()
+                    self.wfile.write(route.body)
+                    return
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                sent, deadline = 0, time.monotonic() + 300  # a backstop: the client gives up long before
+                try:
+                    while not outlet.closing.is_set() and time.monotonic() < deadline:
+                        byte = route.body[sent % len(route.body):][:1] if route.body else b" "
+                        self.wfile.write(b"1\r\n" + byte + b"\r\n")
+                        sent += 1
+                        outlet.closing.wait(route.drip)
+                except OSError:  # the client hung up
+                    pass
+
             def log_message(self, format: str, *args: object) -> None:
                 pass
 
+        self.closing = threading.Event()  # set on exit: ends any drip still running
         self.server = _Server((host, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -95,6 +125,7 @@ class Outlet:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.closing.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -7,13 +7,16 @@ however many sources there are.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.exceptions import DownloadCancelledError, ResponseDataLossError
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from sqlalchemy.engine import Engine
@@ -24,9 +27,10 @@ from twisted.python.failure import Failure
 from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
+from crawler.listing import MAX_TITLE, cut_title, maybe_gunzip, refuse_xml_entities
 from crawler.report import CrawlReport, one_line
 from crawler.safety import PrivateAddressRefused, refused_name_reason
-from crawler.spiders.feed import links_from_feed
+from crawler.spiders.feed import read_feed
 from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
@@ -41,6 +45,9 @@ logger = logging.getLogger(__name__)
 # A sitemap index may point at further indexes; deeper than this is a loop or a trap.
 MAX_SITEMAP_DEPTH = 3
 _HTML_TYPES = (b"text/html", b"application/xhtml")
+_MAX_SIZE = re.compile(r"larger than download max size \((\d+)\)")
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,19}")
+_Titled = TypeVar("_Titled", Link, Article)
 
 
 class NewsSpider(Spider):
@@ -158,9 +165,15 @@ class NewsSpider(Spider):
     ) -> tuple[list[Link], list[str], dict[str, datetime]]:
         if config.kind is SourceKind.FEED:
             content_type = response.headers.get(b"Content-Type", b"").decode("latin-1") or None
-            return links_from_feed(response.body, response.url, config.name, content_type, self.max_bytes), [], {}
+            feed = read_feed(response.body, response.url, config.name, content_type, self.max_bytes)
+            if reason := feed.not_web_reason():
+                self.report.tallies[config.name].fail_page(response.url, reason)
+            return feed.links, [], {}
         if config.kind is SourceKind.SITEMAP:
-            content = read_sitemap(response.body, response.url, config.name, self.max_bytes)
+            body = maybe_gunzip(response.body, self.max_bytes)
+            # lxml resolves no entity in a sitemap, but one that declares them is hostile: refused like a feed.
+            refuse_xml_entities(body, "sitemap")
+            content = read_sitemap(body, response.url, config.name, self.max_bytes)
             return content.links, content.sitemaps, content.modified
         if not isinstance(response, TextResponse):
             raise ExtractionError("not a section page: the response is not HTML")
@@ -182,7 +195,7 @@ class NewsSpider(Spider):
                 link.url,
                 callback=self.parse_article,
                 errback=self.article_failed,
-                cb_kwargs={"link": link},
+                cb_kwargs={"link": _short_title(link)},
                 dont_filter=True,  # dedupe is ours (canonical URLs, across sources and crawls)
             )
 
@@ -230,7 +243,7 @@ class NewsSpider(Spider):
             tally.fail_page(link.url, exc)
             self.report.closed(link.source)
             return
-        yield article  # the pipelines count it and close it (see _item_done)
+        yield _short_title(article)  # the pipelines count it and close it (see _item_done)
 
     def article_failed(self, failure: Failure) -> None:
         link: Link = failure.request.cb_kwargs["link"]
@@ -257,7 +270,19 @@ def describe_failure(failure: Failure) -> str:
         return str(error)
     if isinstance(error, HttpError):
         response = error.response
+        location = _header(response, b"Location")
+        if 300 <= response.status < 400 and location:  # Scrapy follows http and https redirects only
+            scheme = urlsplit(location).scheme
+            named = scheme if _SCHEME.fullmatch(scheme) else "non-web"
+            return f"HTTP {response.status}: a redirect to a {named}: URL, not followed"
         return f"HTTP {response.status}"
+    if isinstance(error, ResponseDataLossError):
+        return "the connection closed before the whole body arrived (truncated)"
+    limit = getattr(error.__cause__, "max_size", None)  # Scrapy's decompression stopped at DOWNLOAD_MAXSIZE
+    if limit:
+        return f"refused: the body inflates past crawl.max_bytes ({limit} bytes; a compression bomb?)"
+    if isinstance(error, DownloadCancelledError) and (size := _MAX_SIZE.search(str(error))):
+        return f"refused: the body is larger than crawl.max_bytes ({size.group(1)} bytes)"
     name = type(error).__name__
     message = one_line(error) or name
     if "DNSLookupError" in name or "ResolveHost" in name:
@@ -270,6 +295,14 @@ def describe_failure(failure: Failure) -> str:
     if name == "IgnoreRequest":
         return message
     return f"{name}: {message}" if message != name else name
+
+
+def _short_title(item: _Titled) -> _Titled:
+    """The link or article with its title cut to MAX_TITLE characters: whatever a sitemap, a section page's
+    anchor or a page's own <title> says (trafilatura keeps up to 10,000 characters), a headline is a line."""
+    if item.title is not None and len(item.title) > MAX_TITLE:
+        return replace(item, title=cut_title(item.title))
+    return item
 
 
 def _newest(links: list[Link], count: int) -> list[Link]:
