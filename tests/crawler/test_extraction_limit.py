@@ -32,7 +32,7 @@ def test_extraction_past_the_limit_fails_its_page_and_the_next_page_is_fine(work
         started = time.monotonic()
         with pytest.raises(ExtractionError, match=r"extraction took longer than 1s; page skipped"):
             asyncio.run(pool.extract(PATHOLOGICAL, URL, (URL,), LINK, None))
-        assert time.monotonic() - started < 4
+        assert time.monotonic() - started < 6  # uncut, the page takes 7 s or more
         article = asyncio.run(pool.extract(NORMAL, URL, (URL,), LINK, None))
     finally:
         pool.close()
