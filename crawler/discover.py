@@ -24,7 +24,6 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.sitemap import sitemap_urls_from_robots
 from twisted.python.failure import Failure
 
 from crawler.listing import maybe_gunzip
@@ -368,8 +367,10 @@ class DiscoverySpider(Spider):
                     yield request
 
     def parse_robots(self, response: Response, key: str) -> Iterator[Request]:
-        urls = list(dict.fromkeys(sitemap_urls_from_robots(response.body, base_url=response.url)))
-        urls = [url for url in urls if url.startswith(("http://", "https://"))]
+        try:  # the crawl's own reader: Sitemap: lines, web URLs only, each once
+            urls = read_sitemap(response.body, response.url, _SOURCE, self.max_bytes).sitemaps
+        except ExtractionError:
+            urls = []
         self._record(key, final_url=response.url, found="robots.txt", links=len(urls),
                      rejected=None if urls else "no Sitemap: lines")
         urls.sort(key=lambda url: "news" not in urlsplit(url).path.lower())  # news first, else in file order

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time
 
 import trafilatura
 
+from crawler.listing import cut_title
 from newsmon.errors import ExtractionError
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
@@ -84,7 +85,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     words = len(_WORD.findall(text))
     if words < MIN_ARTICLE_WORDS:
         raise ExtractionError(f"no article found ({words} words of text, need {MIN_ARTICLE_WORDS})")
-    title = _clean(getattr(document, "title", None)) or _clean(link.title) or _first_line(text)
+    title = cut_title(_clean(getattr(document, "title", None)) or _clean(link.title) or _first_line(text))
     return Article(
         url=url,
         urls=urls,

@@ -12,12 +12,9 @@ from typing import Any
 
 import yaml
 
+from crawler.report import one_line
 from newsmon.config import load_config
 from newsmon.errors import ConfigError, NewsmonError
-
-
-def one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def write_source(path: Path, entry: Mapping[str, str]) -> None:

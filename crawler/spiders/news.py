@@ -9,9 +9,8 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider, signals
@@ -27,7 +26,7 @@ from twisted.python.failure import Failure
 from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
-from crawler.listing import MAX_TITLE, cut_title, maybe_gunzip, refuse_xml_entities
+from crawler.listing import maybe_gunzip, refuse_xml_entities
 from crawler.report import CrawlReport, one_line
 from crawler.safety import PrivateAddressRefused, refused_name_reason
 from crawler.spiders.feed import read_feed
@@ -47,7 +46,6 @@ MAX_SITEMAP_DEPTH = 3
 _HTML_TYPES = (b"text/html", b"application/xhtml")
 _MAX_SIZE = re.compile(r"larger than download max size \((\d+)\)")
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,19}")
-_Titled = TypeVar("_Titled", Link, Article)
 
 
 class NewsSpider(Spider):
@@ -195,7 +193,7 @@ class NewsSpider(Spider):
                 link.url,
                 callback=self.parse_article,
                 errback=self.article_failed,
-                cb_kwargs={"link": _short_title(link)},
+                cb_kwargs={"link": link},
                 dont_filter=True,  # dedupe is ours (canonical URLs, across sources and crawls)
             )
 
@@ -243,7 +241,7 @@ class NewsSpider(Spider):
             tally.fail_page(link.url, exc)
             self.report.closed(link.source)
             return
-        yield _short_title(article)  # the pipelines count it and close it (see _item_done)
+        yield article  # the pipelines count it and close it (see _item_done)
 
     def article_failed(self, failure: Failure) -> None:
         link: Link = failure.request.cb_kwargs["link"]
@@ -295,14 +293,6 @@ def describe_failure(failure: Failure) -> str:
     if name == "IgnoreRequest":
         return message
     return f"{name}: {message}" if message != name else name
-
-
-def _short_title(item: _Titled) -> _Titled:
-    """The link or article with its title cut to MAX_TITLE characters: whatever a sitemap, a section page's
-    anchor or a page's own <title> says (trafilatura keeps up to 10,000 characters), a headline is a line."""
-    if item.title is not None and len(item.title) > MAX_TITLE:
-        return replace(item, title=cut_title(item.title))
-    return item
 
 
 def _newest(links: list[Link], count: int) -> list[Link]:

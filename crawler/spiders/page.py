@@ -10,6 +10,7 @@ from scrapy.http import HtmlResponse, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
 from crawler.extract import Link
+from crawler.listing import cut_title
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
 
@@ -65,5 +66,5 @@ def links_from_page(response: TextResponse, source: str, follow: str | None = No
         if url == canonical_url(response.url):
             continue
         if url not in links or (text and not links[url].title):
-            links[url] = Link(url=url, source=source, title=text or None)
+            links[url] = Link(url=url, source=source, title=cut_title(text) or None)
     return list(links.values())

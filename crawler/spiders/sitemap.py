@@ -12,7 +12,7 @@ from lxml import etree
 from w3lib.html import replace_entities
 
 from crawler.extract import Link
-from crawler.listing import believable, from_iso, maybe_gunzip
+from crawler.listing import believable, cut_title, from_iso, maybe_gunzip
 from crawler.spiders.feed import links_from_feed
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
@@ -152,10 +152,10 @@ def _index(root: etree._Element, url: str, now: datetime | None) -> SitemapConte
 
 def _plain_title(text: str | None) -> str | None:
     """A news title as text: entities escaped twice ("&amp;amp;") decoded, control characters and runs of
-    whitespace gone."""
+    whitespace gone, at most a headline's length (MAX_TITLE)."""
     if not text:
         return None
-    return " ".join(_CONTROL.sub("", replace_entities(text)).split()) or None
+    return cut_title(" ".join(_CONTROL.sub("", replace_entities(text)).split())) or None
 
 
 def _is_robots_txt(body: bytes, url: str) -> bool:
