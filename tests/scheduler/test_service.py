@@ -134,7 +134,7 @@ def test_run_polls_alerts_stops_on_sigterm_and_restarts_without_losing_or_doubli
 
     with _service(config) as service:
         _wait(lambda: len(webhook.received) >= 5 and len(_stories(database_url)) >= 5, what="all five stories")
-        time.sleep(3)  # a few more polls and delivery runs, which must add nothing
+        time.sleep(6)  # a few more polls (every 2s, each a crawl process) and delivery runs, which must add nothing
         code, _ = _stop(service)
     assert code == 0
     titles = _stories(database_url)
