@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time
 
 import trafilatura
 
-from crawler.listing import cut_title
+from crawler.listing import believable, cut_title
 from newsmon.errors import ExtractionError
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
@@ -128,14 +128,16 @@ def declared_language(html: str) -> str | None:
 
 
 def _published(page_date: str | None, listed: datetime | None) -> datetime | None:
-    """The page's date; the feed or sitemap time when it falls on that day (pages often give the day only)."""
+    """The page's date (htmldate reads it from the page's metadata, else its URL, else its text); the feed or
+    sitemap time when it falls on that day (pages often give the day only). A page date before 1995 or ahead
+    of tomorrow is not believed, like a listed one."""
     day: date | None = None
     if page_date:
         try:
             day = date.fromisoformat(page_date[:10])
         except ValueError:
             day = None
-    if day is None:
+    if day is None or believable(datetime.combine(day, time(), tzinfo=UTC)) is None:
         return listed
     if listed is not None and listed.astimezone(UTC).date() == day:
         return listed

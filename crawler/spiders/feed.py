@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import time
@@ -32,6 +33,24 @@ _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 # feedparser takes the last word of an RFC 822 date for its zone and any word it does not know ("PM", "CET",
 # "MSK") for UTC: such a date, or one on a 12-hour clock, is read again by dateparser.
 _TWELVE_HOUR = re.compile(r"\d\s*[ap]\.?m\.?$", re.IGNORECASE)
+# Byte-order marks, UTF-32's before UTF-16's (whose mark begins UTF-32's little-endian one).
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_XML_ENCODING = re.compile(rb"\s*<\?xml[^>]{0,200}?\bencoding\s*=\s*[\"']([A-Za-z][\w.:-]{0,40})[\"']")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z][\w.:-]{0,40})", re.IGNORECASE)
+# Labels that mean another encoding in practice (the WHATWG Encoding Standard): feeds "in ISO-8859-1" hold
+# Windows-1252's curly quotes and dashes, "GB2312" ones the rest of GB18030.
+_WHATWG_LABELS = {
+    "iso-8859-1": "windows-1252", "iso8859-1": "windows-1252", "latin1": "windows-1252", "latin-1": "windows-1252",
+    "gb2312": "gb18030", "gbk": "gb18030",
+}
+# An item "link" with no path, dot, query or scheme: an identifier, not a relative URL.
+_BARE_WORD = re.compile(r"[\w-]+")
 # A URL scheme as RFC 3986 spells it; anything else is named "other" in a reason.
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,19}")
 
@@ -41,7 +60,7 @@ class FeedContent:
     """What a feed lists: its items' links, and how many item links were not web URLs (never followed)."""
 
     links: list[Link]
-    not_web: Counter[str] = field(default_factory=Counter)  # scheme (javascript, data, file ...) -> item links
+    not_web: Counter[str] = field(default_factory=Counter)  # scheme (javascript, data ...) or "a bare word" -> links
 
     def not_web_reason(self) -> str | None:
         """One line for the crawl's problems when some item links were javascript:, data: or the like."""
@@ -49,7 +68,8 @@ class FeedContent:
             return None
         count = sum(self.not_web.values())
         schemes = ", ".join(sorted(self.not_web))
-        return f"{count} item link{'s are' if count > 1 else ' is'} not http or https URLs ({schemes}); not followed"
+        are = "item links are not http or https URLs" if count > 1 else "item link is not an http or https URL"
+        return f"{count} {are} ({schemes}); not followed"
 
 
 def links_from_feed(body: bytes, url: str, source: str, content_type: str | None, max_bytes: int) -> list[Link]:
@@ -69,15 +89,19 @@ def read_feed(body: bytes, url: str, source: str, content_type: str | None, max_
     if not body.strip():
         raise ExtractionError("empty response where a feed was expected")
     refuse_xml_entities(body, "feed")
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
+    body, content_type = _as_declared(body, content_type)
+    # No content-location: feedparser resolves links against an xml:base only, and an item link that is left
+    # relative is joined to the feed's URL below, unless it is a bare word.
+    headers = {"content-type": content_type} if content_type else {}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     links: dict[str, Link] = {}
     not_web: Counter[str] = Counter()
     for entry in parsed.entries:
         href = _entry_url(entry)
         if not href:
+            continue
+        if _BARE_WORD.fullmatch(href):
+            not_web["a bare word"] += 1  # resolved against the feed's URL it names no page of the site
             continue
         absolute = urljoin(url, href)
         if not absolute.startswith(("http://", "https://")):
@@ -100,15 +124,66 @@ def read_feed(body: bytes, url: str, source: str, content_type: str | None, max_
     return FeedContent(list(links.values()), not_web)
 
 
+def _as_declared(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """The feed decoded by its byte-order mark; else as UTF-8 when it is valid UTF-8 beyond ASCII; else as its
+    XML declaration says; else as the server says. Returned re-encoded as UTF-8 (unchanged when none fits,
+    for feedparser's own guesses).
+
+    feedparser follows RFC 3023, where the server's charset wins. Servers send a default charset for every
+    file ("text/xml; charset=ISO-8859-1" on a UTF-8 feed), which decodes without error into mojibake; the
+    feed's own declaration was written by the software that wrote the bytes, and text in another encoding
+    is almost never valid UTF-8 by chance.
+    """
+    marked = next((encoding for mark, encoding in _BYTE_ORDER_MARKS if body.startswith(mark)), None)
+    server = _CHARSET.search(content_type or "")
+    candidates = [marked] if marked else [
+        None if body.isascii() else "utf-8",  # pure ASCII may be a 7-bit encoding (ISO-2022-JP): as declared
+        _declared_encoding(body),
+        _practical(server.group(1)) if server else None,
+    ]
+    for encoding in candidates:
+        if not encoding:
+            continue
+        try:
+            text = body.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+        return text.encode("utf-8"), "application/xml; charset=utf-8"
+    return body, content_type
+
+
+def _declared_encoding(body: bytes) -> str | None:
+    """The encoding named by the XML declaration, when it is one that can name itself in ASCII (a UTF-8 feed
+    "declaring" UTF-16 would otherwise decode into nonsense)."""
+    declaration = _XML_ENCODING.match(body)
+    if declaration is None:
+        return None
+    encoding = _practical(declaration.group(1).decode("ascii"))
+    try:
+        return encoding if "<?xml".encode(encoding) == b"<?xml" else None
+    except LookupError:
+        return None
+
+
+def _practical(label: str) -> str:
+    return _WHATWG_LABELS.get(label.lower(), label.lower())
+
+
 def _entry_url(entry: feedparser.FeedParserDict) -> str | None:
-    link = entry.get("link")
-    if link:
-        return str(link).strip()
-    for alternate in entry.get("links") or []:
-        if alternate.get("rel", "alternate") == "alternate" and alternate.get("href"):
-            return str(alternate["href"]).strip()
-    guid = str(entry.get("id") or "")
-    return guid if guid.startswith(("http://", "https://")) else None
+    """The item's link, else its alternate link, else its guid when that is a URL; a bare word (Ukrainska
+    Pravda's video items link "b2VjML1MLnE") only when the item has nothing better."""
+    candidates = [str(entry.get("link") or "").strip()]
+    candidates += [
+        str(alternate["href"]).strip()
+        for alternate in entry.get("links") or []
+        if alternate.get("rel", "alternate") == "alternate" and alternate.get("href")
+    ]
+    guid = str(entry.get("id") or "").strip()
+    candidates.append(guid if guid.startswith(("http://", "https://")) else "")
+    present = [candidate for candidate in candidates if candidate]
+    return next((candidate for candidate in present if not _BARE_WORD.fullmatch(candidate)), None) or (
+        present[0] if present else None
+    )
 
 
 def _own(entry: feedparser.FeedParserDict, key: str) -> Any:

@@ -44,6 +44,28 @@ def test_the_page_date_wins_when_the_feed_says_another_day_and_the_hint_fills_la
     assert article.language == "uk"
 
 
+LISTED = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("url", "published", "listed", "expected"),
+    [
+        # no date in the page's metadata: the one in its URL
+        ("https://news.example.ua/world/2024/05/03/talks", None, None, datetime(2024, 5, 3, tzinfo=UTC)),
+        # a date ahead of tomorrow or before 1995 is not believed: the listed time, or none
+        ("https://news.example.ua/world/talks", "2099-01-01T10:00:00Z", LISTED, LISTED),
+        ("https://news.example.ua/world/talks", "1990-06-01T10:00:00Z", LISTED, LISTED),
+        ("https://news.example.ua/world/talks", "1990-06-01T10:00:00Z", None, None),
+    ],
+)
+def test_page_dates_come_from_metadata_or_url_and_only_when_believable(
+    url: str, published: str | None, listed: datetime | None, expected: datetime | None
+) -> None:
+    html = article_page("Talks", PARAGRAPHS, published=published)
+    article = extract_article(html, url, (url,), Link(url=url, source="s", published_at=listed))
+    assert article.published_at == expected
+
+
 @pytest.mark.parametrize(
     "html",
     [
