@@ -26,7 +26,6 @@ from twisted.python.failure import Failure
 from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
-from crawler.listing import maybe_gunzip, refuse_xml_entities
 from crawler.report import CrawlReport, one_line
 from crawler.safety import PrivateAddressRefused, refused_name_reason
 from crawler.spiders.feed import read_feed
@@ -168,10 +167,7 @@ class NewsSpider(Spider):
                 self.report.tallies[config.name].fail_page(response.url, reason)
             return feed.links, [], {}
         if config.kind is SourceKind.SITEMAP:
-            body = maybe_gunzip(response.body, self.max_bytes)
-            # lxml resolves no entity in a sitemap, but one that declares them is hostile: refused like a feed.
-            refuse_xml_entities(body, "sitemap")
-            content = read_sitemap(body, response.url, config.name, self.max_bytes)
+            content = read_sitemap(response.body, response.url, config.name, self.max_bytes)
             return content.links, content.sitemaps, content.modified
         if not isinstance(response, TextResponse):
             raise ExtractionError("not a section page: the response is not HTML")

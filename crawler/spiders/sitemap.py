@@ -12,7 +12,7 @@ from lxml import etree
 from w3lib.html import replace_entities
 
 from crawler.extract import Link
-from crawler.listing import believable, cut_title, from_iso, maybe_gunzip
+from crawler.listing import believable, cut_title, from_iso, maybe_gunzip, refuse_xml_entities
 from crawler.spiders.feed import links_from_feed
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
@@ -89,8 +89,8 @@ def read_sitemap(body: bytes, url: str, source: str, max_bytes: int, now: dateti
         now: the time dates are judged against (default: the current time).
 
     Raises:
-        ExtractionError: the body is empty, is a robots.txt with no Sitemap: lines, or is neither a sitemap nor
-            a list of URLs.
+        ExtractionError: the body is empty, declares XML entities (see ``refuse_xml_entities``), is a robots.txt
+            with no Sitemap: lines, or is neither a sitemap nor a list of URLs.
     """
     body = maybe_gunzip(body, max_bytes).removeprefix(b"\xef\xbb\xbf").strip()
     if not body:
@@ -99,6 +99,8 @@ def read_sitemap(body: bytes, url: str, source: str, max_bytes: int, now: dateti
         if _is_robots_txt(body, url):
             return _robots_txt(body, url)
         return _plain_text(body, source)
+    # lxml expands no entity here, but a sitemap that declares them is hostile: refused like a feed.
+    refuse_xml_entities(body, "sitemap")
     try:
         root = etree.fromstring(body, parser=_parser())
     except etree.XMLSyntaxError as exc:

@@ -260,132 +260,151 @@ def test_a_file_that_gives_no_sitemap_is_an_extraction_error(corpus: Path, name:
     assert str(error.value) == NOT_SITEMAPS[name]
 
 
-# Generated robots.txt files and sitemaps (no corpus needed): what the corpus does not show.
-
-NEWS_URLSET = (
-    '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
-    'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9" '
-    'xmlns:image="http://www.google.com/schemas/sitemap-image/1.1" '
-    'xmlns:video="http://www.google.com/schemas/sitemap-video/1.1">'
-)
-NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+# A closer look at a few files.
 
 
-def read(body: bytes | str, url: str = "https://news.example/sitemaps/news.xml") -> SitemapContent:
-    return read_sitemap(body.encode() if isinstance(body, str) else body, url, "news", MAX_BYTES, now=NOW)
-
-
-def test_a_robots_txt_gives_its_sitemap_lines_as_child_sitemaps() -> None:
-    body = """# Sitemap: https://news.example/commented-out.xml
-User-agent: *
-Disallow: /private/   # not for crawlers
-SITEMAP: https://news.example/sitemaps/news.xml
-sitemap:/sitemaps/index.xml
-  Sitemap :  https://news.example/sitemaps/news.xml
-Sitemap: https://cdn.example/Sitemaps/Video.xml # another host, its case kept
-https://news.example/sitemaps/bare-url.xml
-Sitemap: mailto:desk@news.example
-Sitemap:
-Allow: /sitemaps/
-"""
-    content = read(body, "https://news.example/robots.txt")
-    assert content == SitemapContent(
-        sitemaps=[
-            "https://news.example/sitemaps/news.xml",
-            "https://news.example/sitemaps/index.xml",  # relative: resolved against the robots.txt
-            "https://cdn.example/Sitemaps/Video.xml",
-        ]
+@pytest.mark.corpus
+def test_nytimes_news_sitemap_titles_and_dates_with_whitespace_trimmed(corpus: Path) -> None:
+    links = read_file("news/advertools__nytimes-news-sitemap-2020.xml").links
+    assert links[0] == Link(
+        url="https://www.nytimes.com/interactive/2020/05/11/magazine/quarantine-insanity.html",  # "... .html </loc>"
+        source="corpus",
+        title="Quarantine Was Driving Me Crazy — So I Decided to Lose My Mind on Purpose",
+        published_at=datetime(2020, 5, 11, 9, 0, 1, tzinfo=UTC),  # publication_date, not the later lastmod
     )
-    assert content.kind is SitemapKind.ROBOTS
+    assert links[1].title == "I Didn’t Feel Parisian Until I Escaped Paris"
+    # The <image:loc> inside a <url> is not a link of its own.
+    assert not any("static01.nyt.com" in link.url for link in links)
 
 
-def test_a_robots_txt_is_known_by_its_content_or_by_its_path() -> None:
-    body = "User-Agent: newsbot\nCrawl-delay: 5\nSitemap: news-sitemap.xml\n"
-    content = read(body, "https://news.example/feeds/config.txt")
-    assert (content.kind, content.sitemaps) == (SitemapKind.ROBOTS, ["https://news.example/feeds/news-sitemap.xml"])
-    assert read("\ufeffsitemap: /news.xml\r\n".encode(), "https://news.example/robots.txt").kind is SitemapKind.ROBOTS
-    # A robots.txt of comments only is still a robots.txt at /robots.txt, and is no sitemap anywhere.
-    with pytest.raises(ExtractionError, match="^not a sitemap: a robots.txt with no Sitemap: lines$"):
-        read("# nothing to see\n", "https://news.example/robots.txt")
-    with pytest.raises(ExtractionError, match="^not a sitemap: neither XML nor a list of URLs$"):
-        read("# nothing to see\n", "https://news.example/sitemap.txt")
+@pytest.mark.corpus
+def test_news_namespace_bound_to_ns0_prefix_still_gives_titles_and_dates(corpus: Path) -> None:
+    relative = "news/bentonvillebulletin__news-sitemap-10urls-ns0-prefix.xml"
+    assert b"<ns0:title>" in (corpus / "sitemaps" / relative).read_bytes()
+    links = read_file(relative).links
+    assert links[0] == Link(
+        url="https://www.bentonvillebulletin.com/p/the-pastrami-wagon-rolls-into-downtown-bentonville",
+        source="corpus",
+        title="The Pastrami Wagon Rolls Into Downtown Bentonville",
+        published_at=datetime(2025, 9, 3, 17, 36, 5, tzinfo=UTC),
+    )
+    assert links[3].title == "13 Restaurants and Bars That Have Opened in Bentonville This Year ⋆"
+    assert links[9].published_at == datetime(2025, 9, 1, 22, 2, 13, tzinfo=UTC)
+    assert all(link.title and link.published_at for link in links)
 
 
-def test_entry_dates_before_1995_or_more_than_a_day_ahead_are_not_believed() -> None:
-    def url(path: str, publication_date: str | None = None, lastmod: str | None = None) -> str:
-        news = (
-            f"<news:news><news:publication_date>{publication_date}</news:publication_date>"
-            f"<news:title>{path}</news:title></news:news>"
-            if publication_date
-            else ""
-        )
-        modified = f"<lastmod>{lastmod}</lastmod>" if lastmod else ""
-        return f"<url><loc>https://news.example/{path}</loc>{modified}{news}</url>"
-
-    body = NEWS_URLSET + "".join([
-        url("epoch", "1970-01-01T00:00:00Z", "2026-11-24T09:00:00+01:00"),  # the lastmod takes over
-        url("1994", "1994-12-31T23:59:59Z"),
-        url("1995", "1995-01-01T00:00:00Z"),
-        url("in-12-hours", "2026-11-25T00:00:00Z"),
-        url("in-36-hours", "2026-11-26T00:00:00Z", "2099-01-01"),  # and so is the lastmod
-        url("lastmod-only-2999", None, "2999-01-01"),
-        url("unreadable", "yesterday", "0000-00-00"),
-    ]) + "</urlset>"  # fmt: skip
-    dates = {link.url.rsplit("/", 1)[1]: link.published_at for link in read(body).links}
-    assert dates == {
-        "epoch": datetime(2026, 11, 24, 8, 0, tzinfo=UTC),
-        "1994": None,
-        "1995": datetime(1995, 1, 1, tzinfo=UTC),
-        "in-12-hours": datetime(2026, 11, 25, tzinfo=UTC),
-        "in-36-hours": None,
-        "lastmod-only-2999": None,
-        "unreadable": None,
-    }
+@pytest.mark.corpus
+def test_empty_news_sitemap_has_no_links_and_is_no_error(corpus: Path) -> None:
+    assert read_file("news/bentonvillebulletin__news-sitemap-empty.xml") == SitemapContent(links=[], sitemaps=[])
 
 
-def test_an_index_keeps_only_believable_lastmods_and_web_urls() -> None:
-    body = """<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-  <sitemap><loc>news-1.xml</loc><lastmod>1970-01-01</lastmod></sitemap>
-  <sitemap><loc>news-2.xml</loc><lastmod>2026-11-24T11:00:00+01:00</lastmod></sitemap>
-  <sitemap><loc>news-3.xml</loc><lastmod>2030-01-01</lastmod></sitemap>
-  <sitemap><loc>javascript:alert(1)</loc></sitemap>
-</sitemapindex>"""
-    content = read(body)
-    assert content.sitemaps == [f"https://news.example/sitemaps/news-{i}.xml" for i in (1, 2, 3)]
-    assert content.modified == {"https://news.example/sitemaps/news-2.xml": datetime(2026, 11, 24, 10, 0, tzinfo=UTC)}
-    assert content.kind is SitemapKind.INDEX
+@pytest.mark.corpus
+def test_wordpress_news_sitemap(corpus: Path) -> None:
+    links = read_file("news/crawler-commons__wordpresscom-shinpaideshou-news-sitemap.xml").links
+    assert [(link.title, link.published_at) for link in links] == [
+        ("Job Opening: Reischauer Policy Research Fellow", datetime(2017, 4, 25, 10, 0, 36, tzinfo=UTC)),
+        (
+            "Call for Papers: Nation, Gender and History, Asian Cinemas in Perspective",
+            datetime(2017, 4, 24, 10, 0, 33, tzinfo=UTC),
+        ),
+        ("Job Opening: Lecturer in Japanese Studies, University of Leeds", datetime(2017, 4, 24, 10, 0, 10, tzinfo=UTC)),
+    ]
 
 
-def test_news_elements_without_a_prefix_are_read() -> None:
-    body = """<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>https://news.example/a</loc>
-  <news xmlns="http://www.google.com/schemas/sitemap-news/0.9"><publication><name>N</name></publication>
-    <publication_date>2026-11-24T10:30:00+02:00</publication_date><title>Talks resume</title></news></url></urlset>"""
-    assert read(body).links == [
+@pytest.mark.corpus
+def test_google_news_spec_example_with_empty_news_name(corpus: Path) -> None:
+    links = read_file("spec-examples-and-edge-cases/crawler-commons__sitemap-news.xml").links
+    assert [(link.url, link.title, link.published_at) for link in links] == [
+        ("http://www.example.org/business/article55.html", "Companies A, B in Merger Talks", datetime(2008, 12, 23, tzinfo=UTC)),
+        ("http://www.example.org/empty_news_name.html", "Test empty news attributes", datetime(2025, 5, 27, tzinfo=UTC)),
+    ]
+    # The same example behind an xml-stylesheet PI and comments.
+    other = read_file("spec-examples-and-edge-cases/commoncrawl-news-crawl__sitemap-news-with-xsl-and-comments.xml")
+    assert [(link.url, link.title) for link in other.links] == [
+        ("http://www.example.com/business/article55.html", "Companies A, B in Merger Talks")
+    ]
+
+
+@pytest.mark.corpus
+def test_sitemap_indexes(corpus: Path) -> None:
+    assert read_file("index/trafilatura__sitemap2-index-cdata.xml").sitemaps == [
+        "http://www.example.com/sitemap1.xml.gz",
+        "http://www.example.com/sitemap2.xml.gz",  # inside CDATA
+    ]
+    bare = read_file("index/crawler-commons__sitemap.index-bare-text-entries.xml").sitemaps  # <sitemap> with no <loc>
+    assert bare[0] == "https://example.com/sitemap.jss?portalCode=10260&lang=en"
+    assert bare[-1] == "https://example.com/sitemap.jss?portalCode=10570&lang=en"
+    assert read_file("index/advertools__sitemap_index.xml").sitemaps[0] == "https://advertools.readthedocs.io/sitemap.xml"
+
+
+@pytest.mark.corpus
+def test_gzip_sitemaps_read_like_their_plain_copies(corpus: Path) -> None:
+    assert (corpus / "sitemaps" / "generic/trafilatura__sitemaps-org-sitemap.xml.gz").read_bytes()[:2] == b"\x1f\x8b"
+    plain = read_file("generic/trafilatura__sitemaps-org-sitemap.xml")
+    assert read_file("generic/trafilatura__sitemaps-org-sitemap.xml.gz") == plain
+    assert plain.links[0] == Link(
+        url="https://www.sitemaps.org/", source="corpus", published_at=datetime(2016, 11, 21, tzinfo=UTC)
+    )
+    zipped = read_file("spec-examples-and-edge-cases/crawler-commons__xmlSitemap.gz").links
+    assert [link.url for link in zipped] == [
+        "http://www.example.com/",
+        "http://www.example.com/catalog?desc=vacation_hawaii&item=12",
+        "http://www.example.com/catalog?desc=vacation_new_zealand&item=73",
+        "http://www.example.com/catalog?desc=vacation_newfoundland&item=74",
+        "http://www.example.com/catalog?desc=vacation_usa&item=83",
+    ]
+    assert [link.published_at for link in zipped] == [
+        datetime(2005, 1, 1, tzinfo=UTC),
+        None,
+        datetime(2004, 12, 23, tzinfo=UTC),
+        datetime(2004, 12, 23, 18, 0, 15, tzinfo=UTC),
+        datetime(2004, 11, 23, tzinfo=UTC),
+    ]
+    text = read_file("spec-examples-and-edge-cases/crawler-commons__sitemap.txt.gz").links
+    assert [link.url for link in text] == [link.url for link in zipped]
+
+
+@pytest.mark.corpus
+def test_plain_text_sitemaps_with_and_without_bom(corpus: Path) -> None:
+    assert (corpus / "sitemaps" / "spec-examples-and-edge-cases/crawler-commons__sitemap-with-bom.txt").read_bytes()[:3] == b"\xef\xbb\xbf"
+    expected = ["http://www.domain.com/page1.html", "http://www.domain.com/page2.html"]
+    for name in ["crawler-commons__sitemap.txt", "crawler-commons__sitemap-with-bom.txt"]:
+        assert [link.url for link in read_file(f"spec-examples-and-edge-cases/{name}").links] == expected
+
+
+@pytest.mark.corpus
+def test_odd_namespaces_still_give_their_links(corpus: Path) -> None:
+    # A wrong sitemap namespace with whitespace inside <loc>, and the sitemap namespace bound to "sit:".
+    for name in ["crawler-commons__sitemap.badns.xml", "crawler-commons__sitemap.ns.xml"]:
+        links = read_file(f"spec-examples-and-edge-cases/{name}").links
+        assert [link.url for link in links] == ["http://www.example.com/1", "http://www.example.com/2"]
+
+
+@pytest.mark.corpus
+def test_media_sitemaps_give_the_page_links_not_the_media(corpus: Path) -> None:
+    video = read_file("article-and-media/advertools__washingtonpost-video-sitemap.xml").links
+    assert video[0].url == (
+        "https://www.washingtonpost.com/politics/trump-indonesia-trees/2020/05/05/62db5abb-8139-4f0d-a10e-748ecdac17e9_video.html"
+    )
+    assert all(link.url.endswith("_video.html") for link in video)  # never the literal content_loc "None"
+    articles = read_file("article-and-media/crawler-commons__hebdenbridgetimes-articles-sitemap.xml").links
+    assert articles[0] == Link(
+        url="http://www.hebdenbridgetimes.co.uk/news/local/video-tour-de-yorkshire-in-calderdale-1-7242580",
+        source="corpus",
+        published_at=datetime(2015, 5, 3, 17, 51, 50, tzinfo=UTC),  # the page's <lastmod>, not its video's date
+    )
+    assert all(link.url.startswith("http://www.hebdenbridgetimes.co.uk/") for link in articles)
+    images = read_file("spec-examples-and-edge-cases/crawler-commons__sitemap-images.xml").links
+    assert [link.url for link in images] == ["http://www.example.com/images/some_image_landing_page.html"]
+
+
+@pytest.mark.corpus
+def test_an_atom_feed_used_as_a_sitemap(corpus: Path) -> None:
+    assert read_file("spec-examples-and-edge-cases/crawler-commons__atom.xml").links == [
         Link(
-            url="https://news.example/a",
-            source="news",
-            title="Talks resume",
-            published_at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC),
+            url="http://example.org/2003/12/13/atom03.html",  # the rel="alternate" link, not rel="edit"
+            source="corpus",
+            title="Atom-Powered Robots Run Amok",
+            published_at=datetime(2003, 12, 13, 18, 30, 2, tzinfo=UTC),
         )
     ]
-
-
-def test_the_page_loc_and_date_are_read_not_the_media_ones() -> None:
-    # An <image:loc> before the page's own <loc>, and a video's publication date: neither is the page's.
-    body = f"""{NEWS_URLSET}<url>
-  <image:image><image:loc>https://cdn.example/photo.jpg</image:loc></image:image>
-  <video:video><video:publication_date>2020-01-01T00:00:00Z</video:publication_date>
-    <video:title>A video</video:title></video:video>
-  <loc>https://news.example/world/story</loc><lastmod>2026-11-24T10:00:00Z</lastmod></url></urlset>"""
-    assert read(body).links == [
-        Link(url="https://news.example/world/story", source="news", published_at=datetime(2026, 11, 24, 10, tzinfo=UTC))
-    ]
-
-
-def test_news_titles_are_plain_text() -> None:
-    body = f"""{NEWS_URLSET}<url><loc>https://news.example/a</loc><news:news><news:title>
-    Ben &amp;amp; Jerry&amp;#8217;s   new\tflavour&#x9f;
-  </news:title></news:news></url><url><loc>https://news.example/b</loc>
-  <news:news><news:title><![CDATA[AT&T deal]]></news:title></news:news></url></urlset>"""
-    # Entities escaped twice decoded, whitespace folded, C1 control characters dropped; a single "&" stays.
-    assert [link.title for link in read(body).links] == ["Ben & Jerry’s new flavour", "AT&T deal"]
