@@ -48,6 +48,7 @@ class Outlet:
         self.routes: dict[str, Route] = {}
         self.hits: Counter[str] = Counter()
         self.requests: list[tuple[str, dict[str, str]]] = []  # (path, headers) of every request, in order
+        self.times: list[float] = []  # time.monotonic() of every request, in the same order
         outlet = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +58,7 @@ class Outlet:
                 path = self.path
                 outlet.hits[path] += 1
                 outlet.requests.append((path, dict(self.headers.items())))
+                outlet.times.append(time.monotonic())
                 route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
