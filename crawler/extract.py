@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time
 import trafilatura
 
 from crawler.listing import believable, cut_title
+from db.neardup import Fingerprint, fingerprint
 from newsmon.errors import ExtractionError
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
@@ -50,6 +51,7 @@ class Article:
     language: str | None
     published_at: datetime | None
     content_hash: str
+    fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
 
 
 def content_hash(text: str) -> str:
@@ -97,6 +99,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         language=_language(getattr(document, "language", None)) or declared_language(html) or language_hint,
         published_at=_published(getattr(document, "date", None), link.published_at),
         content_hash=content_hash(text),
+        fingerprint=fingerprint(text),
     )
 
 

@@ -7,7 +7,7 @@ database's unique constraints (canonical URL, text hash) are the final word insi
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article
 from crawler.report import CrawlReport, one_line
+from db.clusters import ClusterPolicy, prune_bands
 from db.models import Story
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
 from db.session import make_engine, session_factory
@@ -80,13 +81,20 @@ class StorePipeline(_ArchivePipeline):
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.source_ids: dict[str, int] = {}
+        default = ClusterPolicy()
+        self.policy = ClusterPolicy(
+            similarity=crawler.settings.getfloat("NEWSMON_CLUSTER_SIMILARITY", default.similarity),
+            window=timedelta(seconds=crawler.settings.getfloat("NEWSMON_CLUSTER_WINDOW", default.window.total_seconds())),
+        )
 
     def open_spider(self) -> None:
         super().open_spider()
         assert self.sessions is not None
         sources = list(self.spider.sources.values())  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
         with self.sessions.begin() as session:
-            self.source_ids = sync_sources(session, sources, datetime.now(UTC))
+            self.source_ids = sync_sources(session, sources, now)
+            prune_bands(session, now - self.policy.window)
 
     def process_item(self, item: Article) -> Article:
         assert self.sessions is not None
@@ -95,7 +103,7 @@ class StorePipeline(_ArchivePipeline):
         now = datetime.now(UTC)
         try:
             with self.sessions.begin() as session:
-                outcome, story_id = store_article(session, item, self.source_ids[item.source], now)
+                outcome, story_id = store_article(session, item, self.source_ids[item.source], now, self.policy)
                 if outcome is StoreOutcome.NEW and plan is not None:
                     # In the same transaction: a stored story is matched, and its alerts queued, or neither.
                     story = session.get(Story, story_id)

@@ -53,4 +53,6 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "NEWSMON_EXTRACTION_TIME_LIMIT": crawl.extraction_time_limit,
         "NEWSMON_SITEMAP_WINDOW": crawl.sitemap_window.total_seconds(),
         "NEWSMON_MAX_LINKS": crawl.max_links,
+        "NEWSMON_CLUSTER_SIMILARITY": config.clusters.similarity,
+        "NEWSMON_CLUSTER_WINDOW": config.clusters.window.total_seconds(),
     }

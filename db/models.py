@@ -10,17 +10,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
     Index,
-    Boolean,
     Integer,
-    UniqueConstraint,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -91,6 +92,7 @@ class Story(Base):
         Index("ix_stories_published_at", "published_at"),
         Index("ix_stories_source_id", "source_id"),
         Index("ix_stories_matched_at", "matched_at"),
+        Index("ix_stories_cluster_id", "cluster_id"),
     )
 
     id: Mapped[int] = mapped_column(Identifier, primary_key=True)
@@ -107,6 +109,12 @@ class Story(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # When the rules were run on it; NULL means not yet (the matcher's work list).
     matched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Near-duplicates (db.neardup): the cluster is named by the id of its first story; NULL until the
+    # story is clustered (stories stored before clustering existed, until `newsmon db upgrade` places them).
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash of the text's 3-word shingles
+    shingles: Mapped[int | None] = mapped_column(Integer)  # how many distinct shingles the text has
+    version: Mapped[int] = mapped_column(Integer, default=1)  # 2 and up: the text changed at the same URL
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(
@@ -128,6 +136,46 @@ class StoryUrl(Base):
 
     story: Mapped[Story] = relationship(back_populates="urls")
     source: Mapped[Source] = relationship(lazy="joined")
+
+
+class StoryBand(Base):
+    """The LSH index of near-duplicate detection: one row per band key of a story's signature.
+
+    Only stories fetched within ``clusters.window`` keep their rows; older ones can no longer gain copies.
+    """
+
+    __tablename__ = "story_bands"
+    __table_args__ = (Index("ix_story_bands_story_id", "story_id"),)
+
+    band: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+
+
+class StoryVersion(Base):
+    """An earlier text of a story: kept when the same URL later served a changed text (an update)."""
+
+    __tablename__ = "story_versions"
+    __table_args__ = (UniqueConstraint("story_id", "version", name="uq_story_versions_story_id_version"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)  # 1 is the text first stored
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was read
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the next one was
+
+
+class ClusterAlert(Base):
+    """A rule has alerted on a cluster: its later copies do not alert again (the primary key decides)."""
+
+    __tablename__ = "cluster_alerts"
+
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))  # the one that alerted
+    alerted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class CrawlRun(Base):
@@ -191,7 +239,7 @@ class OutboxMessage(Base):
 
     __tablename__ = "outbox"
     __table_args__ = (
-        UniqueConstraint("story_id", "channel", "digest", name="uq_outbox_story_id_channel_digest"),
+        UniqueConstraint("story_id", "channel", "digest", "kind", name="uq_outbox_story_id_channel_digest"),
         Index("ix_outbox_status_due_at", "status", "due_at"),
     )
 
@@ -202,6 +250,8 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(200))
     rules: Mapped[str] = mapped_column(Text)  # rule names, comma-separated, in config order
     digest: Mapped[str] = mapped_column(String(200), default="")  # the digest rule, "" for an immediate alert
+    # "alert", or "followup": the other outlets that reported the story's cluster, sent once, after a while.
+    kind: Mapped[str] = mapped_column(String(16), default="alert", server_default="alert")
     status: Mapped[str] = mapped_column(String(16))  # pending | sending | sent | failed
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not before (retries and digests move it)

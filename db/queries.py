@@ -12,7 +12,9 @@ from sqlalchemy import Insert, Select, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from db.clusters import ClusterPolicy, place_story
 from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl
+from db.neardup import fingerprint
 
 if TYPE_CHECKING:
     from crawler.extract import Article
@@ -70,8 +72,11 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     return known
 
 
-def store_article(session: Session, article: Article, source_id: int, now: datetime) -> tuple[StoreOutcome, int]:
-    """Store an article once: a new story, or one more URL of the story that has the same text.
+def store_article(
+    session: Session, article: Article, source_id: int, now: datetime, policy: ClusterPolicy | None = None
+) -> tuple[StoreOutcome, int]:
+    """Store an article once: a new story, or one more URL of the story that has the same text. A new story is
+    placed in its near-duplicate cluster (``policy`` defaults to the config's defaults).
 
     Returns:
         The outcome and the id of the story the article now belongs to.
@@ -93,6 +98,9 @@ def store_article(session: Session, article: Article, source_id: int, now: datet
         },
     )
     outcome = StoreOutcome.NEW
+    if story_id is not None:
+        print_ = article.fingerprint or fingerprint(article.text)
+        place_story(session, story_id, print_, now, policy or ClusterPolicy())
     if story_id is None:
         # Either the text is stored already (a syndicated copy) or the URL is (fetched twice in a race).
         story_id = session.scalar(select(Story.id).where(Story.content_hash == article.content_hash))

@@ -502,17 +502,26 @@ def db() -> None:
 @db.command()
 @pass_state
 def upgrade(state: State) -> None:
-    """Apply pending migrations (every command also does this on start)."""
-    from db.session import head_revision, make_engine, masked_url
+    """Apply pending migrations (every command also does this on start), then place the stories stored before
+    near-duplicate clustering existed into clusters."""
+    from db.clusters import cluster_policy, place_unclustered
+    from db.session import head_revision, make_engine, masked_url, session_factory
     from db.session import upgrade as upgrade_schema
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"clustered {done:,} of {total:,} stories", err=True)
 
     engine = make_engine(state.config.database.url)
     try:
         changed = upgrade_schema(engine)
+        placed = place_unclustered(session_factory(engine), cluster_policy(state.config), progress)
     finally:
         engine.dispose()
     what = "migrated to" if changed else "already at"
     click.echo(f"{masked_url(state.config.database.url)}: {what} revision {head_revision()}")
+    if placed:
+        click.echo(f"{placed:,} stories placed in near-duplicate clusters")
 
 
 @contextmanager

@@ -207,6 +207,10 @@ class RuleConfig(_Section):
         default=None,
         description='Cron schedule ("0 8 * * *", UTC): gather the rule\'s stories into one message at those times.',
     )
+    followups: bool = Field(
+        default=False,
+        description="After alerting on a story, send one follow-up naming the other outlets that reported it.",
+    )
 
     @field_validator("query", "exclude")
     @classmethod
@@ -228,6 +232,23 @@ class RuleConfig(_Section):
             except ValueError as exc:
                 raise ValueError(f"not a cron schedule (minute hour day month weekday): {exc}") from exc
         return digest
+
+
+class ClustersConfig(_Section):
+    similarity: float = Field(
+        default=0.5,
+        ge=0.05,
+        le=1.0,
+        description="A new story joins the cluster of a stored one when this share of the shorter text's 3-word "
+        "phrases is in the other (copies, rewrites and updates score 0.57 and up, different stories 0.35 at most).",
+    )
+    window: Duration = Field(
+        default=timedelta(days=7), description="How long after its first story a cluster may still gain copies."
+    )
+    followup_after: Duration = Field(
+        default=timedelta(hours=1),
+        description="For rules with followups: true, when after the alert the one follow-up names the other outlets.",
+    )
 
 
 class ServiceConfig(_Section):
@@ -257,6 +278,9 @@ class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where the archive is stored.")
     crawl: CrawlConfig = Field(default_factory=CrawlConfig, description="How pages are fetched.")
     service: ServiceConfig = Field(default_factory=ServiceConfig, description="How `newsmon run` schedules work.")
+    clusters: ClustersConfig = Field(
+        default_factory=ClustersConfig, description="When stories count as one (copies, rewrites, updates)."
+    )
     sources: list[SourceConfig] = Field(default_factory=list, description="The outlets to watch.")
     channels: dict[str, str] = Field(
         default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.delivery import deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched
 from crawler.report import SourceTally, one_line
+from db.clusters import cluster_policy, place_unclustered
 from db.health import source_health
 from db.models import Source
 from db.queries import record_crawl_run, sync_sources
@@ -104,6 +105,10 @@ class Service:
                     raise NewsmonError(f"cannot serve --http on {self.http[0]}:{self.http[1]}: {exc.strerror or exc}; "
                                        "choose another address") from None
                 logger.info("serving /healthz and /metrics on http://%s:%d", *server.server_address[:2])
+            # Stories stored before clustering existed (an upgraded archive): placed once, before any crawl.
+            placed = place_unclustered(sessions, cluster_policy(self.config))
+            if placed:
+                logger.info("placed %d stories stored before clustering into near-duplicate clusters", placed)
             first_polls = self._load_state(sessions)
             self.scheduler = self._build_scheduler(first_polls)
             self.scheduler.start()

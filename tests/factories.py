@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,8 +15,13 @@ LOREM = (
 
 
 def make_article(**overrides: Any) -> Article:
-    text = overrides.pop("text", f"{LOREM} {overrides.get('title', 'A story')}")
+    """An Article; without a ``text``, one of LOREM's words in an order of its own (per URL and title), so that
+    two articles are different stories to near-duplicate clustering unless a test gives them one text."""
     url = overrides.pop("url", "https://news.example.org/world/2026/11/24/talks-resume")
+    title = overrides.get("title", "A story")
+    words = LOREM.split()
+    random.Random(f"{url} {title}").shuffle(words)
+    text = overrides.pop("text", f"{' '.join(words)} {title}")
     values: dict[str, Any] = {
         "url": url,
         "urls": (url,),

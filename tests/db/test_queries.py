@@ -129,7 +129,7 @@ def test_search_filters_by_date_and_source(engine: Engine) -> None:
 
 def test_a_copy_with_a_date_fills_the_date_the_first_copy_lacked(engine: Engine) -> None:
     undated = make_article(url="https://paper.example/a", urls=("https://paper.example/a",), published_at=None)
-    dated = make_article(url="https://wire.example/a", urls=("https://wire.example/a",))
+    dated = make_article(url="https://wire.example/a", urls=("https://wire.example/a",), text=undated.text)
     with Session(engine) as session, session.begin():
         source_id = _source_id(session)
         _, story_id = store_article(session, undated, source_id, NOW)

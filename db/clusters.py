@@ -1,0 +1,128 @@
+"""Near-duplicate clusters in the archive: placing a new story, the LSH band index, and reading clusters back.
+
+A cluster is named by the id of its first story. A new story is compared with the stored stories that share
+one of its LSH band keys (db.neardup) and were fetched within the window; it joins the cluster of the
+most similar one at or above the similarity threshold, else starts its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from db.models import Story, StoryBand
+
+if TYPE_CHECKING:
+    from newsmon.config import Config
+from db.neardup import Fingerprint, fingerprint, similarity
+
+logger = logging.getLogger(__name__)
+
+# Most candidate stories compared for one new story (the newest first): a band key shared by thousands of
+# stories (a boilerplate text) must not make one insert slow.
+MAX_CANDIDATES = 2_000
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterPolicy:
+    """When a new story joins a stored one's cluster (from the config's ``clusters`` section)."""
+
+    similarity: float = 0.5
+    window: timedelta = timedelta(days=7)
+
+
+def cluster_policy(config: Config) -> ClusterPolicy:
+    return ClusterPolicy(similarity=config.clusters.similarity, window=config.clusters.window)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    cluster_id: int
+    similar_to: int | None  # the stored story it was found similar to (None: a cluster of its own)
+    score: float  # its similarity to that story (0.0 when none)
+
+
+def place_story(
+    session: Session, story_id: int, print_: Fingerprint, fetched_at: datetime, policy: ClusterPolicy
+) -> Placement:
+    """Put a just-stored story into the cluster of its most similar recent story, or into its own, and add its
+    band keys to the index. Runs in the transaction that stored the story."""
+    bands = sorted(set(print_.bands()))
+    best: tuple[float, int, int] | None = None  # (score, story id, its cluster)
+    candidates = list(
+        session.scalars(
+            select(StoryBand.story_id)
+            .where(StoryBand.band.in_(bands), StoryBand.story_id != story_id)
+            .distinct()
+            .order_by(StoryBand.story_id.desc())
+            .limit(MAX_CANDIDATES)
+        )
+    )
+    if candidates:
+        rows = session.execute(
+            select(Story.id, Story.signature, Story.shingles, Story.cluster_id).where(
+                Story.id.in_(candidates), Story.fetched_at >= fetched_at - policy.window
+            )
+        )
+        for other_id, signature, shingles, cluster_id in rows:
+            if signature is None or shingles is None:
+                continue
+            score = similarity(print_, Fingerprint(signature, shingles))
+            if score >= policy.similarity and (best is None or (score, -other_id) > (best[0], -best[1])):
+                best = (score, other_id, cluster_id or other_id)
+    placement = Placement(best[2], best[1], best[0]) if best else Placement(story_id, None, 0.0)
+    session.execute(
+        update(Story)
+        .where(Story.id == story_id)
+        .values(cluster_id=placement.cluster_id, signature=print_.signature, shingles=print_.shingles)
+    )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"band": band, "story_id": story_id} for band in bands]
+    session.execute(insert(StoryBand).on_conflict_do_nothing(), rows)  # a second placement changes nothing
+    return placement
+
+
+def prune_bands(session: Session, before: datetime) -> int:
+    """Drop the band keys of stories fetched before ``before`` (they can no longer gain copies); returns rows."""
+    oldest_kept = session.scalar(select(func.min(Story.id)).where(Story.fetched_at >= before))
+    statement = delete(StoryBand)
+    if oldest_kept is not None:
+        statement = statement.where(StoryBand.story_id < oldest_kept)
+    return session.execute(statement).rowcount or 0
+
+
+def place_unclustered(
+    sessions: sessionmaker[Session],
+    policy: ClusterPolicy,
+    progress: Callable[[int, int], None] | None = None,
+    batch: int = 200,
+) -> int:
+    """Cluster every story stored before clustering existed (or by a crawl that stopped half-way), oldest
+    first, as if each had just arrived; returns how many. ``progress(done, total)`` is called per batch."""
+    with sessions() as session:
+        total = session.scalar(select(func.count()).select_from(Story).where(Story.signature.is_(None))) or 0
+    done, last_id = 0, 0
+    while done < total:
+        with sessions.begin() as session:
+            stories = session.execute(
+                select(Story.id, Story.text, Story.fetched_at)
+                .where(Story.signature.is_(None), Story.id > last_id)
+                .order_by(Story.id)
+                .limit(batch)
+            ).all()
+            for story_id, text, fetched_at in stories:
+                place_story(session, story_id, fingerprint(text), fetched_at, policy)
+        if not stories:
+            break
+        done += len(stories)
+        last_id = stories[-1][0]
+        if progress is not None:
+            progress(done, total)
+    return done

@@ -1,0 +1,84 @@
+"""Near-duplicate fingerprints: a MinHash of a story's 3-word phrases, its LSH bands, and the similarity of two.
+
+Two texts are the same story when most of the shorter one's 3-word phrases ("shingles") are in the other: a wire
+copy under another template, a changed headline, a paragraph added or cut, typos, a rewritten lead. Different
+stories on one subject share words, but few phrases (at most 0.31 of the shorter's shingles among the 300 most
+alike AEB pairs). The shares are estimated from 128-value MinHash signatures (datasketch), so a story is
+compared with another in microseconds and without its text.
+
+Candidates are found through locality-sensitive hashing: the signature cut into 42 bands of 3 values; two
+stories sharing a band key are compared. A pair with a Jaccard similarity of 0.43 shares a band with
+probability 0.97 (0.87 at 0.36); unrelated stories (Jaccard about 0.02) almost never do. The bands are
+stored in the database (db.clusters), so every crawl process and worker machine sees the same index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+from datasketch import MinHash
+
+SHINGLE_WORDS = 3
+NUM_PERM = 128
+BANDS, ROWS = 42, 3  # datasketch's optimal split of 128 values for a Jaccard threshold near 0.3
+# Fixed forever, like datasketch's permutation scheme: signatures stored by one version of newsmon must
+# compare with the next one's (datasketch 2.0 changed its default scheme).
+_SEED = 1
+_SCHEME = "affine32"
+_WORD = re.compile(r"\w+")
+# A signature is stored as NUM_PERM little-endian uint32 (datasketch's hash values are below 2**32).
+_DTYPE = np.dtype("<u4")
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations  # computed once per process
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What near-duplicate detection keeps of a text: its MinHash signature and its number of shingles."""
+
+    signature: bytes  # NUM_PERM uint32, little-endian
+    shingles: int
+
+    def bands(self) -> list[int]:
+        """The LSH band keys: a signed 64-bit hash of (band number, its ROWS values), one per band."""
+        keys = []
+        for band in range(BANDS):
+            chunk = self.signature[band * ROWS * 4 : (band + 1) * ROWS * 4]
+            digest = hashlib.blake2b(bytes([band]) + chunk, digest_size=8).digest()
+            keys.append(int.from_bytes(digest, "little", signed=True))
+        return keys
+
+    def values(self) -> np.ndarray:
+        return np.frombuffer(self.signature, dtype=_DTYPE)
+
+
+def shingles(text: str) -> set[bytes]:
+    """The text's distinct 3-word phrases, case-folded (a text of fewer words is one shingle)."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if len(words) < SHINGLE_WORDS:
+        return {" ".join(words).encode()} if words else set()
+    return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}
+
+
+def fingerprint(text: str) -> Fingerprint:
+    """The fingerprint of a story's cleaned text."""
+    phrases = shingles(text)
+    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_PERMUTATIONS)
+    minhash.update_batch(list(phrases))
+    signature = minhash.hashvalues.astype(_DTYPE).tobytes()
+    return Fingerprint(signature, len(phrases))
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """Estimated share of the shorter text's shingles that are also in the other (0.0 to 1.0).
+
+    From the MinHash estimate of the Jaccard similarity J and the two sizes: |A & B| = J (|A| + |B|) / (1 + J).
+    """
+    if not a.shingles or not b.shingles:
+        return 0.0
+    jaccard = float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
+    common = jaccard * (a.shingles + b.shingles) / (1 + jaccard)
+    return min(1.0, common / min(a.shingles, b.shingles))
