@@ -28,7 +28,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.channels import is_email, mask_secrets
 from alerts.outbox import AlertPlan
 from alerts.query import Term
-from alerts.render import Message, StoryAlert, render_alert, render_digest, render_notice, snippet
+from alerts.render import (
+    Message,
+    StoryAlert,
+    render_alert,
+    render_digest,
+    render_followup,
+    render_notice,
+    snippet,
+)
+from db.clusters import cluster_copies
 from db.models import DeliveryAttempt, OutboxMessage, Story
 
 logger = logging.getLogger(__name__)
@@ -146,6 +155,10 @@ def _claim(
             url = channels.get(row.channel, "")
             if row.story is None:  # a notice about the service itself, written out when it was queued
                 sends.append(_Send(row.channel, (row.id,), render_notice(row.notice or "")))
+            elif row.kind == "followup":
+                alert = _story_alert(row.story, row.rules.split(","), terms)
+                others = [_story_alert(copy, [], terms) for copy in cluster_copies(session, row.story)]
+                sends.append(_Send(row.channel, (row.id,), render_followup(alert, others, is_email(url))))
             elif row.digest:
                 digests[(row.channel, row.digest)].append(row)
             else:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
 from alerts.query import Term
-from db.models import OutboxMessage, RuleMatch, Story
+from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
 from db.queries import insert_ignoring_conflicts, iter_stories
 from newsmon.config import Config, RuleConfig
 
@@ -32,9 +32,11 @@ class AlertPlan:
     notify: dict[str, tuple[str, ...]]
     digests: dict[str, CronTrigger]
     shown_terms: dict[str, list[Term]]  # per rule, the terms its snippet is centred on
+    followups: frozenset[str] = frozenset()  # rules that send one follow-up when other outlets report the story
+    followup_after: timedelta = timedelta(hours=1)
 
     @classmethod
-    def from_rules(cls, rules: Iterable[RuleConfig]) -> AlertPlan:
+    def from_rules(cls, rules: Iterable[RuleConfig], followup_after: timedelta = timedelta(hours=1)) -> AlertPlan:
         rules = list(rules)
         specs = [RuleSpec(r.name, r.query, r.exclude, r.sources, r.languages) for r in rules]
         compiled = RuleSet(specs)
@@ -43,11 +45,13 @@ class AlertPlan:
             notify={r.name: tuple(r.notify) for r in rules},
             digests={r.name: CronTrigger.from_crontab(r.digest, timezone="UTC") for r in rules if r.digest},
             shown_terms={rule.name: positive_terms(rule.query) for rule in compiled.rules},
+            followups=frozenset(r.name for r in rules if r.followups),
+            followup_after=followup_after,
         )
 
     @classmethod
     def from_config(cls, config: Config) -> AlertPlan:
-        return cls.from_rules(config.rules)
+        return cls.from_rules(config.rules, config.clusters.followup_after)
 
     def match(self, story: Story) -> list[str]:
         return self.rules.match(StoryText(story.title, story.text, story.source.name, story.language))
@@ -56,8 +60,10 @@ class AlertPlan:
 def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetime) -> list[str]:
     """Match one story, write its rule matches and outbox rows, and mark it matched; returns the rule names.
 
+    A rule alerts once per near-duplicate cluster: on a later copy (another outlet, a rewrite, an update under
+    a new URL) it only records the match, and queues the cluster's one follow-up if the rule asks for it.
     Rules already recorded for the story (a restart, a second pass) are not queued again: the unique
-    constraints on (rule, story) and (story, channel, digest) are the final word.
+    constraints on (rule, story), (cluster, rule) and (story, channel, digest, kind) are the final word.
     """
     matched = plan.match(story)
     fresh = [
@@ -65,8 +71,14 @@ def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetim
         for rule in matched
         if insert_ignoring_conflicts(session, RuleMatch, {"story_id": story.id, "rule": rule, "matched_at": now})
     ]
+    cluster_id = story.cluster_id or story.id
     immediate: dict[str, list[str]] = {}
     for rule in fresh:
+        first = {"cluster_id": cluster_id, "rule": rule, "story_id": story.id, "alerted_at": now}
+        if insert_ignoring_conflicts(session, ClusterAlert, first) is None:
+            if rule in plan.followups:
+                _queue_followup(session, cluster_id, rule, plan, now)
+            continue
         for channel in plan.notify.get(rule, ()):
             if rule in plan.digests:
                 due = plan.digests[rule].get_next_fire_time(None, now) or now
@@ -79,7 +91,27 @@ def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetim
     return fresh
 
 
-def _queue(session: Session, story_id: int, channel: str, rules: list[str], digest: str, due: datetime, now: datetime) -> None:
+def _queue_followup(session: Session, cluster_id: int, rule: str, plan: AlertPlan, now: datetime) -> None:
+    """The one follow-up per channel on the story that alerted, ``followup_after`` after its alert. It is
+    written out when sent, so it names every outlet that reported the story by then."""
+    alerted = session.get(ClusterAlert, (cluster_id, rule))
+    if alerted is None:  # pragma: no cover - the row that just refused this insert
+        return
+    due = max(now, alerted.alerted_at + plan.followup_after)
+    for channel in plan.notify.get(rule, ()):
+        _queue(session, alerted.story_id, channel, [rule], digest="", due=due, now=now, kind="followup")
+
+
+def _queue(
+    session: Session,
+    story_id: int,
+    channel: str,
+    rules: list[str],
+    digest: str,
+    due: datetime,
+    now: datetime,
+    kind: str = "alert",
+) -> None:
     insert_ignoring_conflicts(
         session,
         OutboxMessage,
@@ -88,6 +120,7 @@ def _queue(session: Session, story_id: int, channel: str, rules: list[str], dige
             "channel": channel,
             "rules": ",".join(rules),
             "digest": digest,
+            "kind": kind,
             "status": "pending",
             "created_at": now,
             "due_at": due,

@@ -137,6 +137,28 @@ def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:
     return Message(f"newsmon digest: {for_chat(rule)}, {count}", "\n".join(lines), NotifyFormat.TEXT)
 
 
+def render_followup(alert: StoryAlert, others: list[StoryAlert], email: bool) -> Message:
+    """The one follow-up of an alerted story: the other outlets that reported it since (copies, rewrites)."""
+    outlets = sorted({one_line(other.outlet) for other in others} - {one_line(alert.outlet)})
+    count = f"{len(outlets)} other outlet{'' if len(outlets) == 1 else 's'}" if outlets else "its own outlet again"
+    title = one_line(alert.title)
+    if email:
+        items = "".join(
+            f'<li>{html.escape(one_line(o.outlet))}: <a href="{html.escape(o.url, quote=True)}">'
+            f"{html.escape(one_line(o.title))}</a> ({html.escape(_when(o.published_at))})</li>"
+            for o in others
+        )
+        body = (
+            f'<p>Also reported by {count}: <b><a href="{html.escape(alert.url, quote=True)}">{html.escape(title)}</a>'
+            f"</b> ({html.escape(one_line(alert.outlet))})</p><ul>{items}</ul>"
+            f"<p>Matched: {html.escape(', '.join(alert.rules))}</p>"
+        )
+        return Message(f"[newsmon] Also reported by {count}: {title}", body, NotifyFormat.HTML)
+    lines = [f"• {for_chat(one_line(o.outlet))}: {for_chat(one_line(o.title))}\n  {chat_url(o.url)}" for o in others]
+    body = f"{for_chat(title)} ({for_chat(one_line(alert.outlet))})\n{chat_url(alert.url)}\nAlso reported by:\n" + "\n".join(lines)
+    return Message(f"newsmon: also reported by {count}", body, NotifyFormat.TEXT)
+
+
 def render_notice(notice: str) -> Message:
     """A notice about the service (a source turned failing): its first line is the title, plain text everywhere.
 

@@ -126,3 +126,10 @@ def place_unclustered(
         if progress is not None:
             progress(done, total)
     return done
+
+
+def cluster_copies(session: Session, story: Story) -> list[Story]:
+    """The other stories of ``story``'s cluster, in the order they arrived."""
+    cluster_id = story.cluster_id or story.id
+    statement = select(Story).where(Story.cluster_id == cluster_id, Story.id != story.id).order_by(Story.id)
+    return list(session.scalars(statement).unique())

@@ -31,8 +31,9 @@ class StoreOutcome(StrEnum):
     KNOWN = "known"  # this URL was already stored
 
 
-def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> int | None:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING id: the unique constraints decide, whoever wrote first wins."""
+def insert_ignoring_conflicts(session: Session, model: type[Any], values: dict[str, Any]) -> Any:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING its first key column (the id): the unique constraints decide,
+    whoever wrote first wins; None when the row was there already."""
     statement = _insert_statement(session.get_bind().dialect.name, model.__table__)
     return session.execute(statement, values).scalar_one_or_none()
 
@@ -42,7 +43,7 @@ def _insert_statement(dialect: str, table: Table) -> Insert:
     # Built once per table: this runs for every stored article, and a Core statement with its values passed
     # as parameters skips both the statement construction and the ORM's bulk-insert path.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return insert(table).on_conflict_do_nothing().returning(next(iter(table.primary_key.columns)))
 
 
 def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetime) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import random
 import threading
 import time
 from collections import Counter
@@ -208,6 +209,21 @@ def rss(items: list[dict[str, str]], title: str = "Test outlet") -> str:
 
 def rfc822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
+
+
+_FILLER_WORDS = (
+    "the minister said talks would continue next week while officials in the capital described progress as slow "
+    "but steady and analysts warned that a final agreement could still take months to reach after several rounds "
+    "of negotiations over borders prisoners energy grain exports sanctions reconstruction funds and elections "
+    "observers noted that regional leaders had asked for more time to consult their partners before any vote"
+).split()
+
+
+def filler(seed: object, words: int = 150) -> str:
+    """``words`` words in an order of their own for each seed: appended to a page, it makes the page a story
+    of its own to near-duplicate clustering (shared paragraphs alone would make stories copies of each other)."""
+    rng = random.Random(str(seed))
+    return " ".join(rng.choice(_FILLER_WORDS) for _ in range(words)).capitalize() + "."
 
 
 def article_page(title: str, paragraphs: list[str], lang: str = "en", published: str | None = None) -> str:

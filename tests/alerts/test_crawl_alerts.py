@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from db.models import OutboxMessage, Story
 from db.session import make_engine
 from tests.conftest import REPO, Mailbox, run_newsmon, write_config
-from tests.servers import Outlet, Webhook, article_page, rss
+from tests.servers import Outlet, Webhook, article_page, filler, rss
 
 PARAGRAPHS = [
     "Ukrainian and American negotiators met in Geneva on Sunday to refine the 20-point peace plan, officials "
@@ -35,7 +35,7 @@ def _outlet_with_stories(outlet: Outlet, count: int) -> list[str]:
     links = []
     for index in range(count):
         title = f"Story {index}: talks continue in Geneva" if index % 2 else f"Story {index}: Odesa port reopens"
-        url = outlet.add(f"/world/2026/11/24/story-{index}", article_page(title, [*PARAGRAPHS, f"Item {index}."]))
+        url = outlet.add(f"/world/2026/11/24/story-{index}", article_page(title, [*PARAGRAPHS, filler(index)]))
         links.append(url)
     outlet.add("/feed.xml", rss([{"title": f"Story {i}", "link": url} for i, url in enumerate(links)]),
                content_type="application/rss+xml")

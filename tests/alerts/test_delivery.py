@@ -21,7 +21,7 @@ from newsmon.cli import cli
 from newsmon.config import RuleConfig, SourceConfig
 from tests.conftest import Mailbox, write_config
 from tests.factories import make_article
-from tests.servers import Webhook
+from tests.servers import Webhook, filler
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
 TEXT = (
@@ -190,7 +190,7 @@ def test_a_digest_gathers_its_stories_into_one_message_at_its_time(engine: Engin
     )
     _store(sessions, plan, url="https://wire.example/1", urls=("https://wire.example/1",), title="First")
     _store(sessions, plan, url="https://wire.example/2", urls=("https://wire.example/2",), title="Second",
-           text=TEXT + " Odesa port was struck overnight.")
+           text=filler("second") + " Odesa port was struck overnight, officials said in Geneva.")  # another story
     at_seven = deliver_pending(sessions, {"chat": webhook.url}, plan, now=NOW + timedelta(hours=1))
     assert at_seven.sent == 1 and webhook.received[0]["title"] == "newsmon: now"  # the immediate rule only
     deliver_pending(sessions, {"chat": webhook.url}, plan, now=datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
