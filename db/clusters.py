@@ -11,13 +11,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Story, StoryBand
+from db.models import Story, StoryBand, StoryVersion
 
 if TYPE_CHECKING:
     from newsmon.config import Config
@@ -133,3 +133,67 @@ def cluster_copies(session: Session, story: Story) -> list[Story]:
     cluster_id = story.cluster_id or story.id
     statement = select(Story).where(Story.cluster_id == cluster_id, Story.id != story.id).order_by(Story.id)
     return list(session.scalars(statement).unique())
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSummary:
+    """One cluster as `newsmon clusters` and search show it."""
+
+    cluster_id: int  # the id of its first story
+    title: str  # its first story's
+    stories: int
+    outlets: tuple[str, ...]  # distinct, in the order they reported it
+    first_at: datetime  # when its first and its latest story were fetched
+    last_at: datetime
+
+
+def cluster_key() -> Any:
+    """A story's cluster; a story stored before clustering (not placed yet) is a cluster of its own."""
+    return func.coalesce(Story.cluster_id, Story.id)
+
+
+def list_clusters(
+    session: Session, since: datetime | None = None, min_stories: int = 2, limit: int = 50
+) -> list[ClusterSummary]:
+    """Clusters with at least ``min_stories`` stories and a story fetched since ``since``, latest first."""
+    key = cluster_key()
+    statement = select(key, func.count(), func.min(Story.fetched_at), func.max(Story.fetched_at)).group_by(key)
+    if since is not None:
+        statement = statement.having(func.max(Story.fetched_at) >= since)
+    statement = statement.having(func.count() >= min_stories).order_by(func.max(Story.fetched_at).desc(), key.desc())
+    rows = session.execute(statement.limit(limit)).all()
+    return summarise(session, [row[0] for row in rows])
+
+
+def summarise(session: Session, cluster_ids: list[int]) -> list[ClusterSummary]:
+    """The summaries of these clusters, in the order given."""
+    if not cluster_ids:
+        return []
+    key = cluster_key()
+    members: dict[int, list[Story]] = {cluster_id: [] for cluster_id in cluster_ids}
+    statement = select(Story).where(key.in_(cluster_ids)).order_by(Story.id)
+    for story in session.scalars(statement).unique():
+        members[story.cluster_id or story.id].append(story)
+    summaries = []
+    for cluster_id in cluster_ids:
+        stories = members[cluster_id]
+        if not stories:
+            continue
+        outlets = tuple(dict.fromkeys(story.site_name or story.source.name for story in stories))
+        summaries.append(
+            ClusterSummary(
+                cluster_id=cluster_id,
+                title=stories[0].title,
+                stories=len(stories),
+                outlets=outlets,
+                first_at=min(story.fetched_at for story in stories),
+                last_at=max(story.fetched_at for story in stories),
+            )
+        )
+    return summaries
+
+
+def story_versions(session: Session, story_id: int) -> list[StoryVersion]:
+    """The earlier texts of a story, oldest first (the story row holds the latest)."""
+    statement = select(StoryVersion).where(StoryVersion.story_id == story_id).order_by(StoryVersion.version)
+    return list(session.scalars(statement))

@@ -190,13 +190,26 @@ def search_stories(
     since: datetime | None = None,
     source: str | None = None,
     limit: int | None = 20,
+    one_per_cluster: bool = False,
 ) -> list[Story]:
-    """Stories whose title or text holds every word of ``text`` (any case), newest first."""
+    """Stories whose title or text holds every word of ``text`` (any case), newest first; with
+    ``one_per_cluster``, only the newest matching story of each near-duplicate cluster."""
     statement = _story_filters(select(Story), text, since, source)
     statement = statement.order_by(func.coalesce(Story.published_at, Story.fetched_at).desc(), Story.id.desc())
-    if limit is not None:
-        statement = statement.limit(limit)
-    return list(session.scalars(statement).unique())
+    if not one_per_cluster:
+        return list(session.scalars(statement if limit is None else statement.limit(limit)).unique())
+    found: dict[int, Story] = {}
+    page, offset = max(limit or 0, 100), 0
+    while limit is None or len(found) < limit:
+        stories = list(session.scalars(statement.offset(offset).limit(page)).unique())
+        for story in stories:
+            found.setdefault(story.cluster_id or story.id, story)
+            if limit is not None and len(found) == limit:
+                break
+        if len(stories) < page:
+            break
+        offset += page
+    return list(found.values())
 
 
 def iter_stories(session: Session, since: datetime | None = None, batch: int = 500) -> Iterator[Story]:

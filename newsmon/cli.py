@@ -319,21 +319,76 @@ def sources(state: State, fmt: str) -> None:
 @click.option("--since", type=Since(), help="Only stories since then: 7d, 12h, or a date such as 2026-11-20.")
 @click.option("--source", help="Only stories of this source.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many.")
+@click.option("--copies", is_flag=True, help="Every matching story, not one per cluster of copies.")
 @format_option()
 @pass_state
-def search(state: State, text: str | None, since: datetime | None, source: str | None, limit: int, fmt: str) -> None:
-    """Stories whose title or text contains every word of TEXT, newest first."""
+def search(
+    state: State, text: str | None, since: datetime | None, source: str | None, limit: int, copies: bool, fmt: str
+) -> None:
+    """Stories whose title or text contains every word of TEXT, newest first: one row per cluster of copies,
+    with the outlets that reported it (--copies: every story)."""
+    from db.clusters import summarise
     from db.queries import search_stories
 
     with _archive(state) as session:
-        stories = search_stories(session, text, since, source, limit)
+        stories = search_stories(session, text, since, source, limit, one_per_cluster=not copies)
         records = [story_record(s, with_text=fmt != "table") for s in stories]
+        if not copies:
+            clusters = {c.cluster_id: c for c in summarise(session, [r["cluster_id"] for r in records])}
+            for record in records:
+                cluster = clusters[record["cluster_id"]]
+                record["cluster_stories"] = cluster.stories
+                record["cluster_outlets"] = list(cluster.outlets)
     for record in records:
         record["published_at"] = record["published_at"] or record["fetched_at"]
     if fmt == "table" and not records:
         click.echo("no stories found", err=True)
         return
-    write_records(records, fmt, STORY_COLUMNS if fmt == "table" else _export_columns())
+    if fmt == "table" and not copies:
+        for record in records:
+            record["outlets"] = _outlets_cell(record["cluster_outlets"])
+        write_records(records, fmt, [*STORY_COLUMNS[:-1], "outlets", "url"])
+        return
+    extra = [] if copies else ["cluster_stories", "cluster_outlets"]
+    write_records(records, fmt, STORY_COLUMNS if fmt == "table" else [*_export_columns(), *extra])
+
+
+def _outlets_cell(outlets: list[str], shown: int = 3) -> str:
+    """"3: Wire, Paper, Daily" or "5: Wire, Paper, Daily +2" for a table."""
+    more = f" +{len(outlets) - shown}" if len(outlets) > shown else ""
+    return f"{len(outlets)}: {', '.join(outlets[:shown])}{more}"
+
+
+@cli.command()
+@click.option("--since", type=Since(), default="7d", show_default=True,
+              help="Clusters with a story fetched since then: 7d, 12h, or a date such as 2026-11-20.")
+@click.option("--min-stories", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Only clusters of at least this many stories (1: every story).")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="At most this many.")
+@format_option()
+@pass_state
+def clusters(state: State, since: datetime, min_stories: int, limit: int, fmt: str) -> None:
+    """Stories that are one story (copies, rewrites, updates), latest first, with the outlets that reported
+    them. `newsmon show ID` lists a cluster's stories."""
+    from db.clusters import list_clusters
+
+    with _archive(state) as session:
+        found = list_clusters(session, since, min_stories, limit)
+    records = [
+        {"cluster_id": c.cluster_id, "stories": c.stories, "outlets": list(c.outlets), "title": c.title,
+         "first_at": c.first_at, "last_at": c.last_at}
+        for c in found
+    ]
+    if fmt == "table":
+        if not records:
+            click.echo(f"no clusters of {min_stories} or more stories since {since:%Y-%m-%d %H:%M} UTC", err=True)
+            return
+        for record in records:
+            record["outlets"] = _outlets_cell(record["outlets"])
+            record["last_at"] = f"{record['last_at']:%Y-%m-%d %H:%M}"
+        write_records(records, fmt, ["cluster_id", "stories", "outlets", "last_at", "title"])
+        return
+    write_records(records, fmt, list(records[0]) if records else ["cluster_id", "stories", "outlets", "title"])
 
 
 @cli.command()
@@ -341,7 +396,8 @@ def search(state: State, text: str | None, since: datetime | None, source: str |
 @format_option("text", "json", default="text")
 @pass_state
 def show(state: State, story_id: int, fmt: str) -> None:
-    """Show one stored story with its text."""
+    """Show one stored story with its text, the other stories of its cluster and its earlier versions."""
+    from db.clusters import cluster_copies, story_versions
     from db.queries import get_story
 
     with _archive(state) as session:
@@ -349,6 +405,15 @@ def show(state: State, story_id: int, fmt: str) -> None:
         if story is None:
             raise NewsmonError(f"no story with id {story_id}; find ids with `newsmon search`")
         record = story_record(story)
+        record["cluster"] = [
+            {"id": s.id, "outlet": s.site_name or s.source.name, "title": s.title, "url": s.url,
+             "fetched_at": s.fetched_at}
+            for s in cluster_copies(session, story)
+        ]
+        record["versions"] = [
+            {"version": v.version, "title": v.title, "words": len(v.text.split()), "fetched_at": v.fetched_at}
+            for v in story_versions(session, story.id)
+        ]
     if fmt == "json":
         write_json(record)
         return
@@ -363,16 +428,25 @@ def show(state: State, story_id: int, fmt: str) -> None:
         ("url", record["url"]),
     ]
     meta += [("also at", url) for url in record["urls"] if url != record["url"]]
+    if record["cluster"]:
+        meta.append(("cluster", f"{len(record['cluster']) + 1} stories; the others:"))
+        meta += [("", f"#{c['id']} {c['outlet']}: {c['title']} <{c['url']}>") for c in record["cluster"]]
+    if record["versions"]:
+        meta.append(("version", f"{record['version']} ({len(record['text'].split())} words); earlier:"))
+        meta += [
+            ("", f"v{v['version']} read {v['fetched_at']:%Y-%m-%d %H:%M}: {v['title']} ({v['words']} words)")
+            for v in record["versions"]
+        ]
     for key, value in meta:
         if value:
-            click.echo(f"{key + ':':<11}{value}")
+            click.echo(f"{key + ':' if key else '':<11}{value}")
     click.echo()
     click.echo(record["text"])
 
 
 def _export_columns() -> list[str]:
     return ["id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language",
-            "author", "site_name"]
+            "author", "site_name", "cluster_id", "version"]
 
 
 @cli.command()

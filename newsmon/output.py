@@ -47,6 +47,8 @@ def story_record(story: Story, with_text: bool = True) -> dict[str, Any]:
         "language": story.language,
         "author": story.author,
         "site_name": story.site_name,
+        "cluster_id": story.cluster_id or story.id,  # the id of the first story of its near-duplicate cluster
+        "version": story.version,  # 2 and up: the text changed since it was first stored
     }
     if with_text:
         record["text"] = story.text

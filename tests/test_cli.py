@@ -25,7 +25,7 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def archive(tmp_path: Path, database_url: str) -> Path:
-    """A config whose archive holds three stories, one of them known under two URLs."""
+    """A config whose archive holds three stories, one of them known under two URLs and rewritten once."""
     engine = open_database(database_url)
     with Session(engine) as session, session.begin():
         ids = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss"),
@@ -36,6 +36,10 @@ def archive(tmp_path: Path, database_url: str) -> Path:
         copy = make_article(url="https://paper.example/world/geneva", urls=("https://paper.example/world/geneva",),
                             title="Copy", text=first.text)
         store_article(session, copy, ids["paper"], NOW)
+        rewrite = make_article(url="https://paper.example/world/geneva-update", title="Geneva: talks go on",
+                               urls=("https://paper.example/world/geneva-update",), site_name="The Paper",
+                               text=first.text + " The talks on the plan go on in Geneva on Tuesday.")
+        store_article(session, rewrite, ids["paper"], NOW)  # a near-duplicate: the same cluster
         store_article(session, make_article(url="https://paper.example/odesa", urls=("https://paper.example/odesa",),
                                             title="Odesa: \u0443\u0434\u0430\u0440 \u043f\u043e \u043f\u043e\u0440\u0442\u0443, \"quoted\"",
                                             text="Port of Odesa struck overnight; " * 10,
@@ -52,15 +56,20 @@ def _invoke(config: Path, *args: str) -> str:
 
 def test_search_table_and_json(archive: Path) -> None:
     table = _invoke(archive, "search", "geneva").splitlines()
-    assert table[0].split() == ["id", "published_at", "source", "title", "url"]
-    assert len(table) == 3 and "Geneva talks on the peace plan" in table[2]
+    assert table[0].split() == ["id", "published_at", "source", "title", "outlets", "url"]
+    assert len(table) == 3 and "Geneva talks on the peace plan" in table[2]  # one row for the cluster
+    assert "2: Example News, The Paper" in table[2]
+    assert len(_invoke(archive, "search", "geneva", "--copies").splitlines()) == 4
     records = json.loads(_invoke(archive, "search", "--format", "json"))
     assert [r["title"] for r in records][0] == "Geneva talks on the peace plan"  # newest first
     assert set(records[0]) >= {"id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language"}
     assert records[0]["urls"] == ["https://wire.example/geneva", "https://paper.example/world/geneva"]
-    assert [r["source"] for r in json.loads(_invoke(archive, "search", "--source", "paper", "--format", "json"))] == ["paper"]
+    paper = json.loads(_invoke(archive, "search", "--source", "paper", "--format", "json"))
+    assert [(r["source"], r["title"][:6]) for r in paper] == [("paper", "Geneva"), ("paper", "Odesa:")]
     assert json.loads(_invoke(archive, "search", "--since", "7d", "--format", "json"))[0]["source"] == "wire"
     assert len(json.loads(_invoke(archive, "search", "--since", "7d", "--format", "json"))) == 1
+    cluster = json.loads(_invoke(archive, "search", "geneva", "--format", "json"))[0]
+    assert cluster["cluster_stories"] == 2 and cluster["cluster_outlets"] == ["Example News", "The Paper"]
     assert len(_invoke(archive, "search", "--limit", "1", "--format", "jsonl").splitlines()) == 1
 
 
@@ -69,19 +78,33 @@ def test_show_text_and_json(archive: Path) -> None:
     text = _invoke(archive, "show", str(story_id))
     assert text.splitlines()[0] == "Geneva talks on the peace plan"
     assert "also at:   https://paper.example/world/geneva" in text
+    assert "cluster:   2 stories; the others:" in text
+    assert "The Paper: Geneva: talks go on <https://paper.example/world/geneva-update>" in text
     assert json.loads(_invoke(archive, "show", str(story_id), "--format", "json"))["id"] == story_id
     missing = CliRunner().invoke(cli, ["--config", str(archive), "show", "999999"])
     assert missing.exit_code == 1 and "no story with id 999999" in str(missing.exception)
 
 
+def test_clusters_lists_stories_that_are_one_story(archive: Path) -> None:
+    records = json.loads(_invoke(archive, "clusters", "--format", "json"))
+    assert [(r["stories"], r["outlets"], r["title"]) for r in records] == [
+        (2, ["Example News", "The Paper"], "Geneva talks on the peace plan")
+    ]
+    assert len(json.loads(_invoke(archive, "clusters", "--min-stories", "1", "--since", "30d", "--format", "json"))) == 2
+    table = _invoke(archive, "clusters").splitlines()
+    assert table[0].split() == ["cluster_id", "stories", "outlets", "last_at", "title"]
+    assert "2: Example News, The Paper" in table[2]
+
+
 def test_export_jsonl_and_csv_round_trip(archive: Path) -> None:
     lines = [json.loads(line) for line in _invoke(archive, "export").splitlines()]
-    assert len(lines) == 2
-    assert lines[1]["title"].startswith("Odesa: удар по порту")
+    assert len(lines) == 3
+    assert lines[2]["title"].startswith("Odesa: удар по порту")
+    assert lines[1]["cluster_id"] == lines[0]["id"] and lines[2]["cluster_id"] == lines[2]["id"]
     rows = list(csv.DictReader(io.StringIO(_invoke(archive, "export", "--format", "csv"))))
     assert [r["title"] for r in rows] == [line["title"] for line in lines]
-    assert rows[1]["text"] == lines[1]["text"]
-    assert len(_invoke(archive, "export", "--since", "2d").splitlines()) == 1
+    assert rows[2]["text"] == lines[2]["text"]
+    assert len(_invoke(archive, "export", "--since", "2d").splitlines()) == 2
 
 
 def test_db_upgrade_reports_the_revision(archive: Path) -> None:
