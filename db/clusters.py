@@ -21,7 +21,7 @@ from db.models import Story, StoryBand, StoryVersion
 
 if TYPE_CHECKING:
     from newsmon.config import Config
-from db.neardup import Fingerprint, fingerprint, similarity
+from db.neardup import Fingerprint, fingerprint, similarity, title_band
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +50,17 @@ class Placement:
 
 
 def place_story(
-    session: Session, story_id: int, print_: Fingerprint, fetched_at: datetime, policy: ClusterPolicy
+    session: Session,
+    story_id: int,
+    print_: Fingerprint,
+    fetched_at: datetime,
+    policy: ClusterPolicy,
+    title: str = "",
 ) -> Placement:
     """Put a just-stored story into the cluster of its most similar recent story, or into its own, and add its
-    band keys to the index. Runs in the transaction that stored the story."""
-    bands = sorted(set(print_.bands()))
+    band keys to the index (and its title's, so that a short text and a long one with the same headline, whose
+    shingles overlap too little for the bands, are still compared). Runs in the transaction that stored it."""
+    bands = sorted(set(print_.bands()) | set(title_band(title)))
     best: tuple[float, int, int] | None = None  # (score, story id, its cluster)
     candidates = list(
         session.scalars(
@@ -112,13 +118,13 @@ def place_unclustered(
     while done < total:
         with sessions.begin() as session:
             stories = session.execute(
-                select(Story.id, Story.text, Story.fetched_at)
+                select(Story.id, Story.title, Story.text, Story.fetched_at)
                 .where(Story.signature.is_(None), Story.id > last_id)
                 .order_by(Story.id)
                 .limit(batch)
             ).all()
-            for story_id, text, fetched_at in stories:
-                place_story(session, story_id, fingerprint(text), fetched_at, policy)
+            for story_id, title, text, fetched_at in stories:
+                place_story(session, story_id, fingerprint(text), fetched_at, policy, title)
         if not stories:
             break
         done += len(stories)

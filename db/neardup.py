@@ -55,6 +55,16 @@ class Fingerprint:
         return np.frombuffer(self.signature, dtype=_DTYPE)
 
 
+def title_band(title: str, min_words: int = 4) -> list[int]:
+    """A band key of the headline (its words, case-folded), for titles of ``min_words`` or more: a short and
+    common one ("Live updates") would make every such story a candidate of every other."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", title).casefold())
+    if len(words) < min_words:
+        return []
+    digest = hashlib.blake2b(b"title " + " ".join(words).encode(), digest_size=8).digest()
+    return [int.from_bytes(digest, "little", signed=True)]
+
+
 def shingles(text: str) -> set[bytes]:
     """The text's distinct 3-word phrases, case-folded (a text of fewer words is one shingle)."""
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())

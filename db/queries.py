@@ -101,7 +101,7 @@ def store_article(
     outcome = StoreOutcome.NEW
     if story_id is not None:
         print_ = article.fingerprint or fingerprint(article.text)
-        place_story(session, story_id, print_, now, policy or ClusterPolicy())
+        place_story(session, story_id, print_, now, policy or ClusterPolicy(), article.title)
     if story_id is None:
         # Either the text is stored already (a syndicated copy) or the URL is (fetched twice in a race).
         story_id = session.scalar(select(Story.id).where(Story.content_hash == article.content_hash))
