@@ -35,6 +35,10 @@ class Link:
     source: str
     title: str | None = None
     published_at: datetime | None = None
+    # When the listing says the item last changed (a feed's <updated>, a sitemap's <lastmod>): a stored story
+    # read before that is fetched again, and a changed text becomes its next version.
+    updated_at: datetime | None = None
+    refresh: bool = False  # set by the spider: the URL is stored and this fetch looks for a new version
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,7 @@ class Article:
     published_at: datetime | None
     content_hash: str
     fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
+    refresh: bool = False  # a stored URL fetched again because its listing says it changed
 
 
 def content_hash(text: str) -> str:
@@ -100,6 +105,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         published_at=_published(getattr(document, "date", None), link.published_at),
         content_hash=content_hash(text),
         fingerprint=fingerprint(text),
+        refresh=link.refresh,
     )
 
 

@@ -185,3 +185,10 @@ def believable(value: datetime | None, now: datetime | None = None) -> datetime 
     if value < EARLIEST or value > (now or datetime.now(UTC)) + AHEAD:
         return None
     return value
+
+
+def later(updated: datetime | None, published: datetime | None) -> datetime | None:
+    """An update time only when it says more than the publication time (it is later), else None."""
+    if updated is None or (published is not None and updated <= published):
+        return None
+    return updated

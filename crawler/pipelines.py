@@ -69,7 +69,7 @@ class DedupePipeline(_ArchivePipeline):
                 known = known_urls(session, item.urls)
         except SQLAlchemyError:
             return item  # StorePipeline will meet the same problem and record it
-        if len(known) == len(set(item.urls)):
+        if len(known) == len(set(item.urls)) and not item.refresh:
             self.report.tallies[item.source].known += 1
             raise DropItem(f"already stored: {item.url}")
         return item
@@ -104,7 +104,7 @@ class StorePipeline(_ArchivePipeline):
         try:
             with self.sessions.begin() as session:
                 outcome, story_id = store_article(session, item, self.source_ids[item.source], now, self.policy)
-                if outcome is StoreOutcome.NEW and plan is not None:
+                if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED) and plan is not None:
                     # In the same transaction: a stored story is matched, and its alerts queued, or neither.
                     story = session.get(Story, story_id)
                     assert story is not None
@@ -115,6 +115,9 @@ class StorePipeline(_ArchivePipeline):
             raise StorageError(f"database error: {one_line(exc.orig or exc)}") from exc
         if outcome is StoreOutcome.NEW:
             tally.new += 1
+        elif outcome is StoreOutcome.UPDATED:
+            tally.known += 1  # a stored story, now in its next version
+            logger.info("%s changed since it was stored: kept as its next version", item.url)
         elif outcome is StoreOutcome.DUPLICATE:
             tally.duplicate += 1
         else:

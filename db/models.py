@@ -115,6 +115,7 @@ class Story(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash of the text's 3-word shingles
     shingles: Mapped[int | None] = mapped_column(Integer)  # how many distinct shingles the text has
     version: Mapped[int] = mapped_column(Integer, default=1)  # 2 and up: the text changed at the same URL
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the current version was read (2+)
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(

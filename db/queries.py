@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clusters import ClusterPolicy, place_story
-from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl
+from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl, StoryVersion
 from db.neardup import fingerprint
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ _CHUNK = 500
 
 class StoreOutcome(StrEnum):
     NEW = "new"  # a story not seen before
+    UPDATED = "updated"  # a stored URL served a changed text: the story's next version
     DUPLICATE = "duplicate"  # the same text was already stored under another URL: this URL is added to it
     KNOWN = "known"  # this URL was already stored
 
@@ -73,6 +74,21 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     return known
 
 
+def stored_read_at(session: Session, urls: Iterable[str]) -> dict[str, datetime]:
+    """For those of ``urls`` that a stored story was seen under: when its current text was read."""
+    urls = list(dict.fromkeys(urls))
+    read: dict[str, datetime] = {}
+    for start in range(0, len(urls), _CHUNK):
+        chunk = urls[start : start + _CHUNK]
+        rows = session.execute(
+            select(StoryUrl.url, func.coalesce(Story.updated_at, Story.fetched_at))
+            .join(Story, Story.id == StoryUrl.story_id)
+            .where(StoryUrl.url.in_(chunk))
+        )
+        read.update({url: when for url, when in rows})
+    return read
+
+
 def store_article(
     session: Session, article: Article, source_id: int, now: datetime, policy: ClusterPolicy | None = None
 ) -> tuple[StoreOutcome, int]:
@@ -117,6 +133,8 @@ def store_article(
         added += insert_ignoring_conflicts(session, StoryUrl, row) is not None
     if outcome is StoreOutcome.DUPLICATE and not added:
         outcome = StoreOutcome.KNOWN  # every URL of this copy was already recorded
+    if outcome is StoreOutcome.KNOWN and article.refresh and _new_version(session, story_id, article, now):
+        outcome = StoreOutcome.UPDATED
     if outcome is StoreOutcome.DUPLICATE and article.published_at is not None:
         # The copy that arrived first may have come from a listing without dates; keep the date we now know.
         session.execute(
@@ -246,3 +264,25 @@ def outbox_log(session: Session, since: datetime | None, status: str | None, lim
     if status:
         statement = statement.where(OutboxMessage.status == status)
     return list(session.scalars(statement.order_by(OutboxMessage.id.desc()).limit(limit)).unique())
+
+
+def _new_version(session: Session, story_id: int, article: Article, now: datetime) -> bool:
+    """Keep the story's current text as a version and store the article's as the current one, when it
+    differs; the story is matched again (a rule met by the update alerts, once per cluster as always)."""
+    story = session.get(Story, story_id)
+    if story is None or story.content_hash == article.content_hash:
+        return False
+    if session.scalar(select(Story.id).where(Story.content_hash == article.content_hash)) is not None:
+        return False  # the new text is another stored story's: nothing to keep twice
+    session.add(
+        StoryVersion(
+            story_id=story.id, version=story.version, title=story.title, text=story.text,
+            content_hash=story.content_hash, fetched_at=story.updated_at or story.fetched_at, replaced_at=now,
+        )
+    )
+    print_ = article.fingerprint or fingerprint(article.text)
+    story.title, story.text, story.content_hash = article.title, article.text, article.content_hash
+    story.signature, story.shingles = print_.signature, print_.shingles
+    story.version, story.updated_at, story.matched_at = story.version + 1, now, None
+    session.flush()
+    return True

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,38 @@ def test_every_real_edge_case_feed_is_crawled_without_stopping_the_others(
     for row in summary["sources"]:
         assert row["status"] in {"ok", "partial", "failed"}
         assert "\n" not in (row["error"] or "")
+
+
+def _atom(entries: list[tuple[str, str, datetime, datetime]]) -> str:
+    items = "".join(
+        f"<entry><title>{title}</title><link href=\"{url}\"/><id>{url}</id>"
+        f"<published>{published.isoformat()}</published><updated>{updated.isoformat()}</updated></entry>"
+        for title, url, published, updated in entries
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{items}</feed>'
+
+
+def test_a_story_the_feed_says_changed_is_fetched_again_and_kept_as_versions(
+    tmp_path: Path, database_url: str, outlet: Outlet
+) -> None:
+    path = "/world/2026/11/24/geneva-talks"
+    url = outlet.add(path, _page("Geneva talks refine peace plan"))
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    outlet.add("/atom.xml", _atom([("Geneva talks", url, published, published)]), content_type="application/atom+xml")
+    config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": outlet.url("/atom.xml")}])
+    assert _crawl(config)["totals"]["new"] == 1
+
+    time.sleep(1.1)  # the feed's times have whole seconds
+    changed = datetime.now(UTC).replace(microsecond=0)
+    outlet.add(path, _page("Geneva talks: a deal on prisoners", "Both sides agreed to exchange 1,200 prisoners."))
+    outlet.add("/atom.xml", _atom([("Geneva talks", url, published, changed)]), content_type="application/atom+xml")
+    second = _crawl(config)
+    third = _crawl(config)  # nothing changed since: not fetched again
+
+    assert second["totals"]["new"] == 0 and outlet.hits[path] == 2 and third["totals"]["known"] == 1
+    [story] = _stories(database_url)
+    assert story.version == 2 and story.title == "Geneva talks: a deal on prisoners"
+    assert "1,200 prisoners" in story.text
+    shown = json.loads(run_newsmon("--config", str(config), "show", str(story.id), "--format", "json").stdout)
+    assert [(v["version"], v["title"]) for v in shown["versions"]] == [(1, "Geneva talks refine peace plan")]
+    assert shown["version"] == 2

@@ -18,7 +18,15 @@ from feedparser.datetimes.rfc822 import timezone_names
 from w3lib.html import remove_tags, replace_entities
 
 from crawler.extract import Link
-from crawler.listing import believable, cut_title, from_struct_time, from_text, maybe_gunzip, refuse_xml_entities
+from crawler.listing import (
+    believable,
+    cut_title,
+    from_struct_time,
+    from_text,
+    later,
+    maybe_gunzip,
+    refuse_xml_entities,
+)
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
 
@@ -111,7 +119,10 @@ def read_feed(body: bytes, url: str, source: str, content_type: str | None, max_
         link_url = canonical_url(absolute)
         if link_url in links:
             continue
-        links[link_url] = Link(url=link_url, source=source, title=_plain_title(entry), published_at=_published(entry))
+        published = _published(entry)
+        updated = later(believable(_read_date(_own(entry, "updated"), _own(entry, "updated_parsed"))), published)
+        links[link_url] = Link(url=link_url, source=source, title=_plain_title(entry), published_at=published,
+                               updated_at=updated)
     if not links:
         # A broken document that yields nothing (truncated before its first item link) is a failure to
         # report; a well-formed feed with no item links today is not.

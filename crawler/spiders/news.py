@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -33,7 +34,7 @@ from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
-from db.queries import known_urls, listing_validators
+from db.queries import listing_validators, stored_read_at
 from db.session import make_engine
 from newsmon.config import SourceConfig, SourceKind
 from newsmon.errors import ExtractionError
@@ -179,10 +180,13 @@ class NewsSpider(Spider):
         fresh = [link for link in links if link.url not in self.scheduled]
         tally.known += len(links) - len(fresh)
         stored = self._known([link.url for link in fresh])
-        tally.known += len(stored)
         for link in fresh:
-            if link.url in stored:
-                continue
+            read_at = stored.get(link.url)
+            if read_at is not None:
+                if link.updated_at is None or link.updated_at <= read_at:
+                    tally.known += 1
+                    continue
+                link = replace(link, refresh=True)  # changed since we read it: its next version, if the text changed
             self.scheduled.add(link.url)
             self.report.opened(config.name)
             yield Request(
@@ -193,16 +197,17 @@ class NewsSpider(Spider):
                 dont_filter=True,  # dedupe is ours (canonical URLs, across sources and crawls)
             )
 
-    def _known(self, urls: list[str]) -> set[str]:
+    def _known(self, urls: list[str]) -> dict[str, datetime]:
+        """The stored ones of ``urls``, with when their story's current text was read."""
         if not urls or self.engine is None:
-            return set()
+            return {}
         try:
             with Session(self.engine) as session:
-                return known_urls(session, urls)
+                return stored_read_at(session, urls)
         except SQLAlchemyError as exc:
             # Fetching a page twice is harmless: the store's unique constraints still decide.
             logger.warning("cannot check known URLs (%s); fetching all", one_line(exc))
-            return set()
+            return {}
 
     def listing_failed(self, failure: Failure) -> None:
         source = failure.request.cb_kwargs["source"]

@@ -12,7 +12,7 @@ from lxml import etree
 from w3lib.html import replace_entities
 
 from crawler.extract import Link
-from crawler.listing import believable, cut_title, from_iso, maybe_gunzip, refuse_xml_entities
+from crawler.listing import believable, cut_title, from_iso, later, maybe_gunzip, refuse_xml_entities
 from crawler.spiders.feed import links_from_feed
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError
@@ -131,7 +131,9 @@ def read_sitemap(body: bytes, url: str, source: str, max_bytes: int, now: dateti
             from_iso(_child_text(entry, "lastmod")), now
         )
         title = _plain_title(_child_text(news, "title"))
-        links.setdefault(link_url, Link(url=link_url, source=source, title=title, published_at=published))
+        updated = later(believable(from_iso(_child_text(entry, "lastmod")), now), published)
+        links.setdefault(link_url, Link(url=link_url, source=source, title=title, published_at=published,
+                                        updated_at=updated))
     return SitemapContent(links=list(links.values()), kind=SitemapKind.URLSET)
 
 

@@ -271,6 +271,7 @@ def test_nytimes_news_sitemap_titles_and_dates_with_whitespace_trimmed(corpus: P
         source="corpus",
         title="Quarantine Was Driving Me Crazy — So I Decided to Lose My Mind on Purpose",
         published_at=datetime(2020, 5, 11, 9, 0, 1, tzinfo=UTC),  # publication_date, not the later lastmod
+        updated_at=datetime(2020, 5, 19, 21, 57, 45, tzinfo=UTC),  # which says when it changed
     )
     assert links[1].title == "I Didn’t Feel Parisian Until I Escaped Paris"
     # The <image:loc> inside a <url> is not a link of its own.

@@ -45,6 +45,7 @@ def test_a_news_sitemap_keeps_title_and_publication_date_in_utc() -> None:
                 source="news",
                 title="Peace talks resume in Geneva",
                 published_at=datetime(2026, 11, 24, 8, 30, tzinfo=UTC),
+                updated_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),  # the later lastmod: changed since
             ),
             # A relative <loc> is resolved against the sitemap URL; a date-only lastmod is midnight UTC.
             Link(

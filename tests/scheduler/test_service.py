@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from db.models import CrawlRun, OutboxMessage, Story
 from db.session import make_engine
 from tests.conftest import REPO, run_newsmon, write_config
-from tests.servers import Outlet, Webhook, article_page, rss
+from tests.servers import Outlet, Webhook, article_page, filler, rss
 
 WORDS = ("Negotiators met in Geneva on Sunday to discuss a ceasefire, the exchange of prisoners and the "
          "security guarantees that Kyiv asked for; officials from both delegations spoke after six hours of talks.")
@@ -37,7 +37,7 @@ def _publish(outlet: Outlet, numbers: range, etag: str) -> None:
     items = []
     for number in numbers:
         title = f"Ceasefire talks, day {number}"
-        url = outlet.add(f"/world/day-{number}.html", article_page(title, [f"Day {number}. {WORDS}", WORDS[::-1]]))
+        url = outlet.add(f"/world/day-{number}.html", article_page(title, [f"Day {number}. {WORDS}", filler(number)]))
         items.append({"title": title, "link": url})
     outlet.add("/feed.xml", rss(items[::-1]), content_type="application/rss+xml", etag=etag)
 

@@ -25,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("signature", sa.LargeBinary(), nullable=True))
         batch.add_column(sa.Column("shingles", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+        batch.add_column(sa.Column("updated_at", UTCDateTime(), nullable=True))
         batch.create_foreign_key(
             "fk_stories_cluster_id_stories", "stories", ["cluster_id"], ["id"], ondelete="SET NULL"
         )
@@ -89,6 +90,7 @@ def downgrade() -> None:
     with op.batch_alter_table("stories") as batch:
         batch.drop_index("ix_stories_cluster_id")
         batch.drop_constraint("fk_stories_cluster_id_stories", type_="foreignkey")
+        batch.drop_column("updated_at")
         batch.drop_column("version")
         batch.drop_column("shingles")
         batch.drop_column("signature")
