@@ -115,7 +115,8 @@ class Story(Base):
     signature: Mapped[bytes | None] = mapped_column(LargeBinary)  # MinHash of the text's 3-word shingles
     shingles: Mapped[int | None] = mapped_column(Integer)  # how many distinct shingles the text has
     version: Mapped[int] = mapped_column(Integer, default=1)  # 2 and up: the text changed at the same URL
-    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # when the current version was read (2+)
+    # When its URL was last read again because its listing said it changed (NULL: only once, at fetched_at).
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(
@@ -164,8 +165,8 @@ class StoryVersion(Base):
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was read
-    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the next one was
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when this version was last read
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime)  # when the next one was read
 
 
 class ClusterAlert(Base):

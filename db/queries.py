@@ -75,7 +75,7 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
 
 
 def stored_read_at(session: Session, urls: Iterable[str]) -> dict[str, datetime]:
-    """For those of ``urls`` that a stored story was seen under: when its current text was read."""
+    """For those of ``urls`` that a stored story was seen under: when its text was last read."""
     urls = list(dict.fromkeys(urls))
     read: dict[str, datetime] = {}
     for start in range(0, len(urls), _CHUNK):
@@ -133,8 +133,11 @@ def store_article(
         added += insert_ignoring_conflicts(session, StoryUrl, row) is not None
     if outcome is StoreOutcome.DUPLICATE and not added:
         outcome = StoreOutcome.KNOWN  # every URL of this copy was already recorded
-    if outcome is StoreOutcome.KNOWN and article.refresh and _new_version(session, story_id, article, now):
-        outcome = StoreOutcome.UPDATED
+    if outcome is StoreOutcome.KNOWN and article.refresh:
+        if _new_version(session, story_id, article, now):
+            outcome = StoreOutcome.UPDATED
+        else:  # read again, unchanged: not again before the listing says it changed once more
+            session.execute(update(Story).where(Story.id == story_id).values(updated_at=now))
     if outcome is StoreOutcome.DUPLICATE and article.published_at is not None:
         # The copy that arrived first may have come from a listing without dates; keep the date we now know.
         session.execute(

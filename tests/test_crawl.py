@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -215,18 +214,26 @@ def _atom(entries: list[tuple[str, str, datetime, datetime]]) -> str:
     return f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>{items}</feed>'
 
 
+def _age_stories(database_url: str, by: timedelta) -> None:
+    engine = make_engine(database_url)
+    with Session(engine) as session, session.begin():
+        for story in session.scalars(select(Story)).unique():
+            story.fetched_at -= by
+    engine.dispose()
+
+
 def test_a_story_the_feed_says_changed_is_fetched_again_and_kept_as_versions(
     tmp_path: Path, database_url: str, outlet: Outlet
 ) -> None:
     path = "/world/2026/11/24/geneva-talks"
     url = outlet.add(path, _page("Geneva talks refine peace plan"))
-    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     outlet.add("/atom.xml", _atom([("Geneva talks", url, published, published)]), content_type="application/atom+xml")
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": outlet.url("/atom.xml")}])
     assert _crawl(config)["totals"]["new"] == 1
+    _age_stories(database_url, timedelta(hours=2))  # as if that crawl ran two hours ago (re-reads are hourly at most)
 
-    time.sleep(1.1)  # the feed's times have whole seconds
-    changed = datetime.now(UTC).replace(microsecond=0)
+    changed = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     outlet.add(path, _page("Geneva talks: a deal on prisoners", "Both sides agreed to exchange 1,200 prisoners."))
     outlet.add("/atom.xml", _atom([("Geneva talks", url, published, changed)]), content_type="application/atom+xml")
     second = _crawl(config)

@@ -41,6 +41,8 @@ from newsmon.errors import ExtractionError
 
 logger = logging.getLogger(__name__)
 
+# A stored story whose listing says it changed is read again at most this often.
+REFRESH_AT_MOST_EVERY = timedelta(hours=1)
 # A sitemap index may point at further indexes; deeper than this is a loop or a trap.
 MAX_SITEMAP_DEPTH = 3
 _HTML_TYPES = (b"text/html", b"application/xhtml")
@@ -180,13 +182,16 @@ class NewsSpider(Spider):
         fresh = [link for link in links if link.url not in self.scheduled]
         tally.known += len(links) - len(fresh)
         stored = self._known([link.url for link in fresh])
+        now = datetime.now(UTC)
         for link in fresh:
             read_at = stored.get(link.url)
             if read_at is not None:
-                if link.updated_at is None or link.updated_at <= read_at:
+                # Fetched again when the listing says it changed since we read it, at most hourly: some sites
+                # stamp every item "updated" at each request.
+                if link.updated_at is None or link.updated_at <= read_at or now - read_at < REFRESH_AT_MOST_EVERY:
                     tally.known += 1
                     continue
-                link = replace(link, refresh=True)  # changed since we read it: its next version, if the text changed
+                link = replace(link, refresh=True)  # its next version, if the text changed
             self.scheduled.add(link.url)
             self.report.opened(config.name)
             yield Request(
