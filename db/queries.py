@@ -8,13 +8,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Insert, Select, Table, func, or_, select, update
+from sqlalchemy import Insert, Table, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clusters import ClusterPolicy, place_story
 from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl, StoryVersion
 from db.neardup import fingerprint
+from db.search import index_story
 
 if TYPE_CHECKING:
     from crawler.extract import Article
@@ -118,6 +119,7 @@ def store_article(
     if story_id is not None:
         print_ = article.fingerprint or fingerprint(article.text)
         place_story(session, story_id, print_, now, policy or ClusterPolicy(), article.title)
+        index_story(session, story_id, article.title, article.text)
     if story_id is None:
         # Either the text is stored already (a syndicated copy) or the URL is (fetched twice in a race).
         story_id = session.scalar(select(Story.id).where(Story.content_hash == article.content_hash))
@@ -189,55 +191,13 @@ def listing_validators(session: Session) -> dict[tuple[str, str], tuple[str | No
     return {(name, url): (etag, last_modified) for name, url, etag, last_modified in rows}
 
 
-def _story_filters(
-    statement: Select[Any], text: str | None, since: datetime | None, source: str | None
-) -> Select[Any]:
-    if text:
-        for word in text.split():
-            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            statement = statement.where(
-                or_(Story.title.ilike(pattern, escape="\\"), Story.text.ilike(pattern, escape="\\"))
-            )
-    if since is not None:
-        statement = statement.where(func.coalesce(Story.published_at, Story.fetched_at) >= since)
-    if source:
-        statement = statement.join(Source, Story.source_id == Source.id).where(Source.name == source)
-    return statement
-
-
-def search_stories(
-    session: Session,
-    text: str | None = None,
-    since: datetime | None = None,
-    source: str | None = None,
-    limit: int | None = 20,
-    one_per_cluster: bool = False,
-) -> list[Story]:
-    """Stories whose title or text holds every word of ``text`` (any case), newest first; with
-    ``one_per_cluster``, only the newest matching story of each near-duplicate cluster."""
-    statement = _story_filters(select(Story), text, since, source)
-    statement = statement.order_by(func.coalesce(Story.published_at, Story.fetched_at).desc(), Story.id.desc())
-    if not one_per_cluster:
-        return list(session.scalars(statement if limit is None else statement.limit(limit)).unique())
-    found: dict[int, Story] = {}
-    page, offset = max(limit or 0, 100), 0
-    while limit is None or len(found) < limit:
-        stories = list(session.scalars(statement.offset(offset).limit(page)).unique())
-        for story in stories:
-            found.setdefault(story.cluster_id or story.id, story)
-            if limit is not None and len(found) == limit:
-                break
-        if len(stories) < page:
-            break
-        offset += page
-    return list(found.values())
-
-
 def iter_stories(session: Session, since: datetime | None = None, batch: int = 500) -> Iterator[Story]:
     """Every stored story, oldest first, streamed in batches (exports can be larger than memory)."""
     last_id = 0
     while True:
-        statement = _story_filters(select(Story), None, since, None)
+        statement = select(Story)
+        if since is not None:
+            statement = statement.where(func.coalesce(Story.published_at, Story.fetched_at) >= since)
         statement = statement.where(Story.id > last_id).order_by(Story.id).limit(batch)
         stories = list(session.scalars(statement).unique())
         if not stories:
@@ -288,4 +248,5 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     story.signature, story.shingles = print_.signature, print_.shingles
     story.version, story.updated_at, story.matched_at = story.version + 1, now, None
     session.flush()
+    index_story(session, story.id, story.title, story.text)
     return True

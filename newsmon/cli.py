@@ -319,20 +319,43 @@ def sources(state: State, fmt: str) -> None:
 @click.option("--since", type=Since(), help="Only stories since then: 7d, 12h, or a date such as 2026-11-20.")
 @click.option("--source", help="Only stories of this source.")
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many.")
+@click.option("--until", type=Since(), help="Only stories before then (a duration back from now, or a date).")
+@click.option("--language", help="Only stories in this language (ISO 639-1, e.g. uk).")
+@click.option("--cluster", "cluster_id", type=int, help="Only the stories of this cluster (see `newsmon clusters`).")
+@click.option("--sort", type=click.Choice(["relevance", "newest"]), help="Default: relevance with a query, else newest.")
 @click.option("--copies", is_flag=True, help="Every matching story, not one per cluster of copies.")
 @format_option()
 @pass_state
 def search(
-    state: State, text: str | None, since: datetime | None, source: str | None, limit: int, copies: bool, fmt: str
+    state: State, text: str | None, since: datetime | None, source: str | None, limit: int, until: datetime | None,
+    language: str | None, cluster_id: int | None, sort: str | None, copies: bool, fmt: str,
 ) -> None:
-    """Stories whose title or text contains every word of TEXT, newest first: one row per cluster of copies,
-    with the outlets that reported it (--copies: every story)."""
+    """Stories matching TEXT, a query in the rule language ("peace plan" OR ceasefire, Zelensk*, title:...):
+    ranked by relevance, one row per cluster of copies with the outlets that reported it (--copies: every
+    story). Without TEXT, the newest stories."""
+    from alerts.query import QueryError, parse_query, terms
+    from alerts.render import snippet
     from db.clusters import summarise
-    from db.queries import search_stories
+    from db.search import Filters, Sort, newest
+    from db.search import search as search_archive
 
+    filters = Filters(since=since, until=until, source=source, language=language, cluster_id=cluster_id)
     with _archive(state) as session:
-        stories = search_stories(session, text, since, source, limit, one_per_cluster=not copies)
+        try:
+            hits = search_archive(session, text or "", filters, Sort(sort or "relevance"), limit,
+                                  one_per_cluster=not copies) if text else None
+        except QueryError as exc:
+            raise NewsmonError(f"search query: {exc}") from None
+        if hits is None:
+            stories = newest(session, filters, limit, one_per_cluster=not copies)
+            ranks: list[float | None] = [None] * len(stories)
+        else:
+            stories, ranks = [hit.story for hit in hits], [hit.rank for hit in hits]
+        shown = terms(parse_query(text)) if text else []
         records = [story_record(s, with_text=fmt != "table") for s in stories]
+        for record, story, rank in zip(records, stories, ranks, strict=True):
+            record["rank"] = rank
+            record["snippet"] = snippet(story.text, shown)
         if not copies:
             clusters = {c.cluster_id: c for c in summarise(session, [r["cluster_id"] for r in records])}
             for record in records:
@@ -349,7 +372,7 @@ def search(
             record["outlets"] = _outlets_cell(record["cluster_outlets"])
         write_records(records, fmt, [*STORY_COLUMNS[:-1], "outlets", "url"])
         return
-    extra = [] if copies else ["cluster_stories", "cluster_outlets"]
+    extra = ["rank", "snippet"] + ([] if copies else ["cluster_stories", "cluster_outlets"])
     write_records(records, fmt, STORY_COLUMNS if fmt == "table" else [*_export_columns(), *extra])
 
 

@@ -57,8 +57,9 @@ def _invoke(config: Path, *args: str) -> str:
 def test_search_table_and_json(archive: Path) -> None:
     table = _invoke(archive, "search", "geneva").splitlines()
     assert table[0].split() == ["id", "published_at", "source", "title", "outlets", "url"]
-    assert len(table) == 3 and "Geneva talks on the peace plan" in table[2]  # one row for the cluster
-    assert "2: Example News, The Paper" in table[2]
+    assert len(table) == 3 and "2: Example News, The Paper" in table[2]  # one row for the cluster, best first
+    newest = _invoke(archive, "search", "geneva", "--sort", "newest").splitlines()
+    assert "Geneva talks on the peace plan" in newest[2]
     assert len(_invoke(archive, "search", "geneva", "--copies").splitlines()) == 4
     records = json.loads(_invoke(archive, "search", "--format", "json"))
     assert [r["title"] for r in records][0] == "Geneva talks on the peace plan"  # newest first
@@ -70,11 +71,14 @@ def test_search_table_and_json(archive: Path) -> None:
     assert len(json.loads(_invoke(archive, "search", "--since", "7d", "--format", "json"))) == 1
     cluster = json.loads(_invoke(archive, "search", "geneva", "--format", "json"))[0]
     assert cluster["cluster_stories"] == 2 and cluster["cluster_outlets"] == ["Example News", "The Paper"]
+    assert cluster["rank"] > 0 and "Geneva" in cluster["snippet"]
+    bad = CliRunner().invoke(cli, ["--config", str(archive), "search", '"peace plan'])
+    assert bad.exit_code == 1 and "search query: unclosed quote at column 1" in str(bad.exception)
     assert len(_invoke(archive, "search", "--limit", "1", "--format", "jsonl").splitlines()) == 1
 
 
 def test_show_text_and_json(archive: Path) -> None:
-    story_id = json.loads(_invoke(archive, "search", "geneva", "--format", "json"))[0]["id"]
+    story_id = json.loads(_invoke(archive, "search", "geneva", "--sort", "newest", "--format", "json"))[0]["id"]
     text = _invoke(archive, "show", str(story_id))
     assert text.splitlines()[0] == "Geneva talks on the peace plan"
     assert "also at:   https://paper.example/world/geneva" in text

@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from db.models import Base
+from db.search import is_search_index
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying them
             compare_type=True,
+            include_object=lambda _object, name, type_, _reflected, _compare_to: not is_search_index(name, type_),
         )
         context.run_migrations()
 

@@ -1,0 +1,231 @@
+"""Full-text search of the archive on the database's own engine, in the rule language of alerts.
+
+Stories are indexed as their folded words (alerts.query.fold_words: no case, no accents, Cyrillic and every
+other script as words), so the index and the alert matcher see the same words:
+- SQLite: an FTS5 table ``stories_fts`` (rowid = story id; columns title, text) with the ``ascii`` tokenizer,
+  which splits the folded text exactly at its spaces;
+- PostgreSQL: ``stories.search_vector``, a tsvector of the folded title (weight A) and text (weight B) with
+  the ``simple`` configuration, under a GIN index.
+Both are written by the storage layer (``index_story``) in the transaction that stores or updates a story,
+and created (and filled for older stories) by migration 0006.
+
+A query is parsed as a rule (alerts.query). The index answers the query without its NOT parts (a superset,
+ranked by bm25 or ts_rank); the alert matcher then checks each candidate exactly, so a search and a rule
+agree on every story. Words reach SQL only as bound parameters, built from folded words (letters, digits,
+marks), never from the user's text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from alerts.matching import RuleSet, RuleSpec, StoryText
+from alerts.query import And, Field, Node, Not, Or, Term, fold_words, parse_query
+from db.models import Source, Story
+
+SEARCH_TABLE = "stories_fts"
+SEARCH_COLUMN = "search_vector"
+SEARCH_INDEX = "ix_stories_search_vector"
+_BATCH = 200  # candidates read per round while looking for enough exact matches
+
+
+class Sort(StrEnum):
+    RELEVANCE = "relevance"
+    NEWEST = "newest"
+
+
+def is_search_index(name: str | None, type_: str) -> bool:
+    """Objects of the search index that the models do not describe (for Alembic's comparisons)."""
+    if type_ == "table":
+        return bool(name and name.startswith(SEARCH_TABLE))
+    return name in (SEARCH_COLUMN, SEARCH_INDEX)
+
+
+def index_story(session: Session, story_id: int, title: str, body: str) -> None:
+    """Put (or put again) a story's words into the search index."""
+    folded_title, folded_text = " ".join(fold_words(title)), " ".join(fold_words(body))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                f"UPDATE stories SET {SEARCH_COLUMN} = setweight(to_tsvector('simple', :title), 'A') || "
+                "setweight(to_tsvector('simple', :text), 'B') WHERE id = :id"
+            ),
+            {"title": folded_title, "text": folded_text, "id": story_id},
+        )
+        return
+    session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid = :id"), {"id": story_id})
+    session.execute(
+        text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"),
+        {"id": story_id, "title": folded_title, "text": folded_text},
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    since: datetime | None = None  # published (undated: fetched) at or after
+    until: datetime | None = None  # ... and before
+    source: str | None = None
+    language: str | None = None
+    cluster_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    story: Story
+    rank: float  # larger is more relevant (0.0 when sorted by date only)
+
+
+def search(
+    session: Session,
+    query: str,
+    filters: Filters | None = None,
+    sort: Sort = Sort.RELEVANCE,
+    limit: int = 20,
+    one_per_cluster: bool = False,
+) -> list[Hit]:
+    """The stories that match ``query`` (rule language) and the filters, best or newest first; with
+    ``one_per_cluster``, only the first of each near-duplicate cluster.
+
+    Raises:
+        alerts.query.QueryError: the query does not parse (one line, with the column).
+    """
+    node = parse_query(query)
+    matcher = RuleSet([RuleSpec("search", query)])
+    filters = filters or Filters()
+    hits: list[Hit] = []
+    clusters: set[int] = set()
+    for story, rank in _candidates(session, node, filters, sort):
+        cluster = story.cluster_id or story.id
+        if one_per_cluster and cluster in clusters:
+            continue
+        if matcher.match(StoryText(story.title, story.text, story.source.name, story.language)):
+            hits.append(Hit(story, rank))
+            clusters.add(cluster)
+            if len(hits) >= limit:
+                break
+    return hits
+
+
+def _candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> Iterator[tuple[Story, float]]:
+    postgres = session.get_bind().dialect.name == "postgresql"
+    expression = _tsquery(node) if postgres else _fts5(node)
+    if postgres:
+        tsquery = func.to_tsquery("simple", expression)
+        rank = func.ts_rank(text(SEARCH_COLUMN), tsquery)
+        statement: Select[Any] = select(Story, rank).where(text(f"{SEARCH_COLUMN} @@ to_tsquery('simple', :q)"))
+        statement = statement.params(q=expression)
+    else:
+        matched = (
+            select(
+                literal_column("rowid").label("story_id"),
+                literal_column(f"bm25({SEARCH_TABLE}, 2.0, 1.0)").label("score"),  # a title word counts double
+            )
+            .select_from(text(SEARCH_TABLE))
+            .where(text(f"{SEARCH_TABLE} MATCH :q"))
+            .subquery("matched")
+        )
+        rank = -matched.c.score  # bm25: smaller is better
+        statement = select(Story, rank).join(matched, matched.c.story_id == Story.id).params(q=expression)
+    statement = _filtered(statement, filters)
+    newest = func.coalesce(Story.published_at, Story.fetched_at).desc()
+    order = (rank.desc(), newest) if sort is Sort.RELEVANCE else (newest, rank.desc())
+    statement = statement.order_by(*order, Story.id.desc())
+    offset = 0
+    while True:
+        rows = session.execute(statement.offset(offset).limit(_BATCH)).unique().all()
+        for story, score in rows:
+            yield story, float(score or 0.0)
+        if len(rows) < _BATCH:
+            return
+        offset += _BATCH
+
+
+def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
+    published = func.coalesce(Story.published_at, Story.fetched_at)
+    if filters.since is not None:
+        statement = statement.where(published >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(published < filters.until)
+    if filters.source:
+        statement = statement.join(Source, Story.source_id == Source.id).where(Source.name == filters.source)
+    if filters.language:
+        statement = statement.where(Story.language == filters.language.lower())
+    if filters.cluster_id is not None:
+        statement = statement.where(func.coalesce(Story.cluster_id, Story.id) == filters.cluster_id)
+    return statement
+
+
+def _positive(node: Node) -> Node | None:
+    """The query without its NOT parts: what the index can answer (None: nothing to look for)."""
+    if isinstance(node, Term):
+        return node
+    if isinstance(node, Not):
+        return None
+    children = [child for child in (_positive(c) for c in node.children) if child is not None]
+    if isinstance(node, Or):
+        return Or(tuple(children)) if len(children) == len(node.children) else None
+    return And(tuple(children)) if children else None
+
+
+def _fts5(node: Node) -> str:
+    """An FTS5 MATCH expression: phrases in double quotes (folded words hold no quote), prefixes with *."""
+    positive = _positive(node)
+    assert positive is not None  # parse_query requires a term to look for
+    return _fts5_part(positive)
+
+
+def _fts5_part(node: Node) -> str:
+    if isinstance(node, Term):
+        phrase = '"' + " ".join(node.words) + '"' + ("*" if node.prefix else "")
+        return f"{node.field.value} : {phrase}" if node.field is not Field.ANY else phrase
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(_fts5_part(child) for child in node.children) + ")"  # type: ignore[union-attr]
+
+
+def _tsquery(node: Node) -> str:
+    """A PostgreSQL tsquery: phrases with <->, prefixes with :*, title and text as weights A and B."""
+    positive = _positive(node)
+    assert positive is not None
+    return _tsquery_part(positive)
+
+
+def _tsquery_part(node: Node) -> str:
+    if isinstance(node, Term):
+        weight = {Field.ANY: "", Field.TITLE: "A", Field.TEXT: "B"}[node.field]
+        lexemes = []
+        for index, word in enumerate(node.words):
+            last = index == len(node.words) - 1
+            suffix = ("*" if node.prefix and last else "") + weight
+            lexemes.append(f"{word}:{suffix}" if suffix else word)
+        return "(" + " <-> ".join(lexemes) + ")"
+    joiner = " & " if isinstance(node, And) else " | "
+    return "(" + joiner.join(_tsquery_part(child) for child in node.children) + ")"  # type: ignore[union-attr]
+
+
+def newest(
+    session: Session, filters: Filters | None = None, limit: int = 20, one_per_cluster: bool = False
+) -> list[Story]:
+    """The newest stories (published, else fetched) that pass the filters, without a query."""
+    statement = _filtered(select(Story), filters or Filters()).order_by(
+        func.coalesce(Story.published_at, Story.fetched_at).desc(), Story.id.desc()
+    )
+    found: dict[int, Story] = {}
+    offset = 0
+    while len(found) < limit:
+        stories = list(session.scalars(statement.offset(offset).limit(_BATCH)).unique())
+        for story in stories:
+            key = (story.cluster_id or story.id) if one_per_cluster else story.id
+            found.setdefault(key, story)
+            if len(found) == limit:
+                break
+        if len(stories) < _BATCH:
+            break
+        offset += _BATCH
+    return list(found.values())
