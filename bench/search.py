@@ -1,0 +1,146 @@
+"""Full-text search latency over a large archive, on SQLite (and PostgreSQL if given).
+
+The archive is filled with --stories stories generated from real text (the AEB article bodies and
+trafilatura pages of ../shared/corpus: paragraphs drawn from several articles, a fifth of the words
+replaced), published over the last year, indexed as the storage layer indexes them. Then typical queries run
+through db.search.search (the path `newsmon search` takes: the index, ranking, the exact check), each
+--repeat times: a term, a phrase, a boolean with a date filter, a prefix, a rare term. Printed: the median and
+95th percentile latency per query and over all, and the fill time.
+
+    python -m bench.search [--stories 1000000] [--repeat 20] [--database-url postgresql+psycopg://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import insert, text
+from sqlalchemy.orm import Session
+
+from alerts.query import fold_words
+from db.models import Story
+from db.queries import sync_sources
+from db.search import SEARCH_COLUMN, SEARCH_TABLE, Filters, Sort, search
+from db.session import open_database, session_factory
+from newsmon.config import SourceConfig
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+QUERIES = {
+    "term": ("government", None),
+    "phrase": ('"prime minister"', None),
+    "boolean, last 30 days": ("(election OR vote) AND minister NOT football", timedelta(days=30)),
+    "prefix": ("negotiat*", None),
+    "title term": ("title:police", None),
+}
+
+
+def paragraphs(corpus: Path) -> list[str]:
+    truth = json.loads((corpus / "articles" / "aeb" / "ground-truth.json").read_text(encoding="utf-8"))
+    found = [line.strip() for value in truth.values() for line in value["articleBody"].splitlines()]
+    return [p for p in found if len(p.split()) >= 12]
+
+
+def fill(url: str, count: int, pool: list[str], rng: random.Random) -> float:
+    engine = open_database(url)
+    sessions = session_factory(engine)
+    postgres = engine.dialect.name == "postgresql"
+    vocabulary = sorted({word for p in pool[:2000] for word in p.split()})
+    started = time.perf_counter()
+    with sessions.begin() as session:
+        source_id = sync_sources(session, [SourceConfig(name="bench", feed="https://bench.example/feed")], NOW)["bench"]
+    batch = 5_000
+    for start in range(0, count, batch):
+        stories, index = [], []
+        for story_id in range(start + 1, min(count, start + batch) + 1):
+            body = "\n".join(
+                " ".join(w if rng.random() < 0.8 else rng.choice(vocabulary) for w in rng.choice(pool).split())
+                for _ in range(rng.randint(3, 8))
+            )
+            title = " ".join(rng.choice(pool).split()[:rng.randint(6, 12)])
+            stories.append({
+                "id": story_id, "source_id": source_id, "url": f"https://bench.example/{story_id}", "title": title,
+                "text": body, "published_at": NOW - timedelta(seconds=rng.randrange(365 * 86400)),
+                "fetched_at": NOW, "content_hash": f"{story_id:064x}", "matched_at": NOW, "cluster_id": story_id,
+                "version": 1,
+            })
+            index.append({"id": story_id, "title": " ".join(fold_words(title)), "text": " ".join(fold_words(body))})
+        with Session(engine) as session, session.begin():
+            session.execute(insert(Story), stories)
+            if postgres:
+                session.execute(text(
+                    f"UPDATE stories SET {SEARCH_COLUMN} = setweight(to_tsvector('simple', :title), 'A') || "
+                    "setweight(to_tsvector('simple', :text), 'B') WHERE id = :id"), index)
+            else:
+                session.execute(text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"),
+                                index)
+        done = min(count, start + batch)
+        if done % 100_000 == 0 or done == count:
+            print(f"  stored {done:,} stories ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
+    engine = open_database(url)
+    figures: dict[str, dict[str, float]] = {}
+    every: list[float] = []
+    for name, (query, window) in QUERIES.items():
+        timings, found = [], 0
+        for _ in range(repeat):
+            filters = Filters(since=NOW - window) if window else Filters()
+            with Session(engine) as session:
+                started = time.perf_counter()
+                hits = search(session, query, filters, Sort.RELEVANCE, limit=20)
+                timings.append((time.perf_counter() - started) * 1000)
+            found = len(hits)
+        timings.sort()
+        every += timings
+        figures[name] = {"median_ms": statistics.median(timings), "p95_ms": timings[max(0, int(len(timings) * 0.95) - 1)],
+                         "hits": found}
+    every.sort()
+    figures["all"] = {"median_ms": statistics.median(every), "p95_ms": every[int(len(every) * 0.95) - 1], "hits": 0}
+    engine.dispose()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--database-url", help="a PostgreSQL database to fill (its stories are emptied first)")
+    args = parser.parse_args(argv)
+    if not CORPUS.is_dir():
+        print("../shared/corpus is absent", file=sys.stderr)
+        return 1
+    rng = random.Random(5)
+    pool = paragraphs(CORPUS)
+    with tempfile.TemporaryDirectory() as folder:
+        url = args.database_url or f"sqlite:///{folder}/search.db"
+        if args.database_url:
+            engine = open_database(url)
+            with engine.begin() as connection:
+                connection.execute(text("TRUNCATE stories, sources RESTART IDENTITY CASCADE"))
+            engine.dispose()
+        print(f"filling {url.split(':')[0]} with {args.stories:,} stories...", file=sys.stderr)
+        seconds = fill(url, args.stories, pool, rng)
+        figures = measure(url, args.repeat)
+    print(f"{args.stories:,} stories on {url.split(':')[0]}, filled and indexed in {seconds:.0f} s")
+    print(f"{'query':<26} {'median ms':>10} {'p95 ms':>8} {'hits':>5}")
+    for name, row in figures.items():
+        print(f"{name:<26} {row['median_ms']:>10.1f} {row['p95_ms']:>8.1f} {row['hits'] if name != 'all' else '':>5}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
