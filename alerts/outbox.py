@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
 from alerts.query import Term
 from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
-from db.queries import insert_ignoring_conflicts, iter_stories
+from db.queries import insert_ignoring_conflicts
+from db.search import Filters, Sort, candidates
 from newsmon.config import Config, RuleConfig
 
 logger = logging.getLogger(__name__)
@@ -147,6 +148,11 @@ def match_unmatched(sessions: sessionmaker[Session], plan: AlertPlan, now: datet
 
 
 def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | None) -> list[Story]:
-    """The stored stories ``rule`` would have alerted on since ``since``, newest first; nothing is written."""
-    matched = [story for story in iter_stories(session, since) if rule in plan.match(story)]
-    return sorted(matched, key=lambda story: story.published_at or story.fetched_at, reverse=True)
+    """The stored stories ``rule`` would have alerted on since ``since``, newest first; nothing is written.
+
+    The same search as `newsmon search` with the rule's query: the full-text index finds the candidates,
+    and the rule itself (its sources, languages and exclude too) decides each one.
+    """
+    compiled = next(r for r in plan.rules.rules if r.name == rule)
+    found = candidates(session, compiled.query, Filters(since=since), Sort.NEWEST)
+    return [story for story, _rank in found if rule in plan.match(story)]

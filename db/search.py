@@ -101,7 +101,7 @@ def search(
     filters = filters or Filters()
     hits: list[Hit] = []
     clusters: set[int] = set()
-    for story, rank in _candidates(session, node, filters, sort):
+    for story, rank in candidates(session, node, filters, sort):
         cluster = story.cluster_id or story.id
         if one_per_cluster and cluster in clusters:
             continue
@@ -113,8 +113,9 @@ def search(
     return hits
 
 
-def _candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> Iterator[tuple[Story, float]]:
-    """Stories the index finds for the query's positive part, in the order asked, read in pages."""
+def candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> Iterator[tuple[Story, float]]:
+    """Stories the index finds for a parsed query's positive part (a superset of its matches: check each), in
+    the order asked, read in pages."""
     postgres = session.get_bind().dialect.name == "postgresql"
     expression = _tsquery(node) if postgres else _fts5(node)
     # SQLite ranks in the FTS5 table itself, a page at a time, when no filter needs the stories table: a common
