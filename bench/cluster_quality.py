@@ -39,6 +39,7 @@ from db.neardup import fingerprint
 from db.queries import store_article, sync_sources
 from db.session import open_database, session_factory
 from newsmon.config import SourceConfig
+from newsmon.errors import ExtractionError
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -141,7 +142,7 @@ def _template(title: str, paragraphs: list[str]) -> str:
 def _extract(html: str, url: str) -> Article | None:
     try:
         return extract_article(html, url, (url,), Link(url=url, source="eval"))
-    except Exception:  # a page without an article is simply not part of the set
+    except ExtractionError:  # a page without an article is simply not part of the set
         return None
 
 
@@ -170,7 +171,8 @@ class Result:
 def evaluate(docs: list[Doc], database_url: str, policy: ClusterPolicy | None = None) -> Result:
     """Store every document through store_article (clustering included) and compare clusters with the truth."""
     started = time.perf_counter()
-    sessions = session_factory(open_database(database_url))
+    engine = open_database(database_url)
+    sessions = session_factory(engine)
     cluster_of: list[int] = []
     with sessions.begin() as session:
         source_id = sync_sources(session, [SourceConfig(name="eval", feed="https://eval.example/feed")], NOW)["eval"]
@@ -185,6 +187,7 @@ def evaluate(docs: list[Doc], database_url: str, policy: ClusterPolicy | None = 
             assert story is not None
             cluster_of.append(story.cluster_id or story.id)
     seconds = time.perf_counter() - started
+    engine.dispose()
     return _score(docs, cluster_of, seconds)
 
 

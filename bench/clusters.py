@@ -26,10 +26,11 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
+from bench.archives import archive_url, p95
 from crawler.extract import Article, content_hash
-from db.clusters import ClusterPolicy
+from db.clusters import ClusterPolicy, band_keys
 from db.models import Source, Story, StoryBand
-from db.neardup import fingerprint, title_band
+from db.neardup import fingerprint
 from db.queries import store_article, sync_sources
 from db.session import open_database, session_factory
 from newsmon.config import SourceConfig
@@ -74,7 +75,7 @@ def fill(url: str, count: int, bases: list[list[str]], rng: random.Random) -> fl
                 "content_hash": content_hash(body), "matched_at": NOW, "cluster_id": story_id,
                 "signature": print_.signature, "shingles": print_.shingles, "version": 1,
             })
-            bands += [{"band": band, "story_id": story_id} for band in set(print_.bands()) | set(title_band(title))]
+            bands += [{"band": band, "story_id": story_id} for band in band_keys(print_, title)]
         with sessions.begin() as session:
             session.execute(insert(Story), stories)
             session.execute(insert(StoryBand), bands)
@@ -118,10 +119,9 @@ def place_new(url: str, stored: int, new: int, rng: random.Random) -> dict[str, 
         timings.append((time.perf_counter() - started) * 1000)
         found += copy_of is not None and cluster == copy_of
     engine.dispose()
-    timings.sort()
     return {
         "median_ms": statistics.median(timings),
-        "p95_ms": timings[int(len(timings) * 0.95) - 1],
+        "p95_ms": p95(timings),
         "copies_found": found,
         "copies": (new + 1) // 2,
     }
@@ -139,12 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(11)
     bases = base_texts(CORPUS)
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/bench.db"
-        if args.database_url:
-            engine = open_database(url)
-            with engine.begin() as connection:
-                connection.execute(text("TRUNCATE stories, sources RESTART IDENTITY CASCADE"))
-            engine.dispose()
+        url = archive_url(args.database_url, folder, "bench.db")
         print(f"filling {url.split('://')[0]} with {args.stories:,} stories...", file=sys.stderr)
         fill_seconds = fill(url, args.stories, bases, rng)
         figures = place_new(url, args.stories, args.new, rng)

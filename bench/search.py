@@ -25,10 +25,10 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
-from alerts.query import fold_words
+from bench.archives import archive_url, p95
 from db.models import Story
 from db.queries import sync_sources
-from db.search import SEARCH_COLUMN, SEARCH_TABLE, Filters, Sort, search
+from db.search import Filters, Sort, index_stories, search
 from db.session import open_database, session_factory
 from newsmon.config import SourceConfig
 
@@ -52,7 +52,6 @@ def paragraphs(corpus: Path) -> list[str]:
 def fill(url: str, count: int, pool: list[str], rng: random.Random) -> float:
     engine = open_database(url)
     sessions = session_factory(engine)
-    postgres = engine.dialect.name == "postgresql"
     vocabulary = sorted({word for p in pool[:2000] for word in p.split()})
     started = time.perf_counter()
     with sessions.begin() as session:
@@ -72,16 +71,10 @@ def fill(url: str, count: int, pool: list[str], rng: random.Random) -> float:
                 "fetched_at": NOW, "content_hash": f"{story_id:064x}", "matched_at": NOW, "cluster_id": story_id,
                 "version": 1,
             })
-            index.append({"id": story_id, "title": " ".join(fold_words(title)), "text": " ".join(fold_words(body))})
+            index.append((story_id, title, body))
         with Session(engine) as session, session.begin():
             session.execute(insert(Story), stories)
-            if postgres:
-                session.execute(text(
-                    f"UPDATE stories SET {SEARCH_COLUMN} = setweight(to_tsvector('simple', :title), 'A') || "
-                    "setweight(to_tsvector('simple', :text), 'B') WHERE id = :id"), index)
-            else:
-                session.execute(text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"),
-                                index)
+            index_stories(session, index)  # as the storage layer indexes a stored story
         done = min(count, start + batch)
         if done % 100_000 == 0 or done == count:
             print(f"  stored {done:,} stories ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -104,12 +97,9 @@ def measure(url: str, repeat: int) -> dict[str, dict[str, float]]:
                 hits = search(session, query, filters, Sort.RELEVANCE, limit=20)
                 timings.append((time.perf_counter() - started) * 1000)
             found = len(hits)
-        timings.sort()
         every += timings
-        figures[name] = {"median_ms": statistics.median(timings), "p95_ms": timings[max(0, int(len(timings) * 0.95) - 1)],
-                         "hits": found}
-    every.sort()
-    figures["all"] = {"median_ms": statistics.median(every), "p95_ms": every[int(len(every) * 0.95) - 1], "hits": 0}
+        figures[name] = {"median_ms": statistics.median(timings), "p95_ms": p95(timings), "hits": found}
+    figures["all"] = {"median_ms": statistics.median(every), "p95_ms": p95(every), "hits": 0}
     engine.dispose()
     return figures
 
@@ -126,12 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(5)
     pool = paragraphs(CORPUS)
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite:///{folder}/search.db"
-        if args.database_url:
-            engine = open_database(url)
-            with engine.begin() as connection:
-                connection.execute(text("TRUNCATE stories, sources RESTART IDENTITY CASCADE"))
-            engine.dispose()
+        url = archive_url(args.database_url, folder, "search.db")
         print(f"filling {url.split(':')[0]} with {args.stories:,} stories...", file=sys.stderr)
         seconds = fill(url, args.stories, pool, rng)
         figures = measure(url, args.repeat)

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import Story, StoryBand, StoryVersion
+from db.models import Source, Story, StoryBand, StoryVersion
 
 if TYPE_CHECKING:
     from newsmon.config import Config
@@ -42,13 +42,6 @@ def cluster_policy(config: Config) -> ClusterPolicy:
     return ClusterPolicy(similarity=config.clusters.similarity, window=config.clusters.window)
 
 
-@dataclass(frozen=True, slots=True)
-class Placement:
-    cluster_id: int
-    similar_to: int | None  # the stored story it was found similar to (None: a cluster of its own)
-    score: float  # its similarity to that story (0.0 when none)
-
-
 def place_story(
     session: Session,
     story_id: int,
@@ -56,11 +49,10 @@ def place_story(
     fetched_at: datetime,
     policy: ClusterPolicy,
     title: str = "",
-) -> Placement:
+) -> int:
     """Put a just-stored story into the cluster of its most similar recent story, or into its own, and add its
-    band keys to the index (and its title's, so that a short text and a long one with the same headline, whose
-    shingles overlap too little for the bands, are still compared). Runs in the transaction that stored it."""
-    bands = sorted(set(print_.bands()) | set(title_band(title)))
+    band keys to the index; returns the cluster's id. Runs in the transaction that stored the story."""
+    bands = band_keys(print_, title)
     best: tuple[float, int, int] | None = None  # (score, story id, its cluster)
     candidates = list(
         session.scalars(
@@ -83,16 +75,22 @@ def place_story(
             score = similarity(print_, Fingerprint(signature, shingles))
             if score >= policy.similarity and (best is None or (score, -other_id) > (best[0], -best[1])):
                 best = (score, other_id, cluster_id or other_id)
-    placement = Placement(best[2], best[1], best[0]) if best else Placement(story_id, None, 0.0)
+    cluster_id = best[2] if best else story_id
     session.execute(
         update(Story)
         .where(Story.id == story_id)
-        .values(cluster_id=placement.cluster_id, signature=print_.signature, shingles=print_.shingles)
+        .values(cluster_id=cluster_id, signature=print_.signature, shingles=print_.shingles)
     )
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     rows = [{"band": band, "story_id": story_id} for band in bands]
     session.execute(insert(StoryBand).on_conflict_do_nothing(), rows)  # a second placement changes nothing
-    return placement
+    return cluster_id
+
+
+def band_keys(print_: Fingerprint, title: str) -> list[int]:
+    """A story's keys in the band index: its signature's bands, and its headline's (so that a short text and a
+    long one under the same headline, whose shingles overlap too little for the bands, are still compared)."""
+    return sorted(set(print_.bands()) | set(title_band(title)))
 
 
 def prune_bands(session: Session, before: datetime) -> int:
@@ -176,24 +174,28 @@ def summarise(session: Session, cluster_ids: list[int]) -> list[ClusterSummary]:
     if not cluster_ids:
         return []
     key = cluster_key()
-    members: dict[int, list[Story]] = {cluster_id: [] for cluster_id in cluster_ids}
-    statement = select(Story).where(key.in_(cluster_ids)).order_by(Story.id)
-    for story in session.scalars(statement).unique():
-        members[story.cluster_id or story.id].append(story)
+    members: dict[int, list[Any]] = {cluster_id: [] for cluster_id in cluster_ids}
+    statement = (  # the columns a summary needs, not the stories' texts
+        select(key, Story.title, func.coalesce(Story.site_name, Source.name), Story.fetched_at)
+        .join(Source, Source.id == Story.source_id)
+        .where(key.in_(cluster_ids))
+        .order_by(Story.id)
+    )
+    for row in session.execute(statement):
+        members[row[0]].append(row)
     summaries = []
     for cluster_id in cluster_ids:
-        stories = members[cluster_id]
-        if not stories:
+        rows = members[cluster_id]
+        if not rows:
             continue
-        outlets = tuple(dict.fromkeys(story.site_name or story.source.name for story in stories))
         summaries.append(
             ClusterSummary(
                 cluster_id=cluster_id,
-                title=stories[0].title,
-                stories=len(stories),
-                outlets=outlets,
-                first_at=min(story.fetched_at for story in stories),
-                last_at=max(story.fetched_at for story in stories),
+                title=rows[0][1],
+                stories=len(rows),
+                outlets=tuple(dict.fromkeys(row[2] for row in rows)),
+                first_at=min(row[3] for row in rows),
+                last_at=max(row[3] for row in rows),
             )
         )
     return summaries

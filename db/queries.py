@@ -248,5 +248,5 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     story.signature, story.shingles = print_.signature, print_.shingles
     story.version, story.updated_at, story.matched_at = story.version + 1, now, None
     session.flush()
-    index_story(session, story.id, story.title, story.text)
+    index_story(session, story.id, story.title, story.text, replace=True)
     return True

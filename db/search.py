@@ -48,23 +48,26 @@ def is_search_index(name: str | None, type_: str) -> bool:
     return name in (SEARCH_COLUMN, SEARCH_INDEX)
 
 
-def index_story(session: Session, story_id: int, title: str, body: str) -> None:
-    """Put (or put again) a story's words into the search index."""
-    folded_title, folded_text = " ".join(fold_words(title)), " ".join(fold_words(body))
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text(
-                f"UPDATE stories SET {SEARCH_COLUMN} = setweight(to_tsvector('simple', :title), 'A') || "
-                "setweight(to_tsvector('simple', :text), 'B') WHERE id = :id"
-            ),
-            {"title": folded_title, "text": folded_text, "id": story_id},
-        )
+def index_story(session: Session, story_id: int, title: str, body: str, replace: bool = False) -> None:
+    """Put a story's words into the search index (``replace``: its text changed, drop the old words first)."""
+    index_stories(session, [(story_id, title, body)], replace)
+
+
+def index_stories(session: Session, stories: list[tuple[int, str, str]], replace: bool = False) -> None:
+    """Index many (id, title, text) at once, as the migration that creates the index and the bench fill do."""
+    if not stories:
         return
-    session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid = :id"), {"id": story_id})
-    session.execute(
-        text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"),
-        {"id": story_id, "title": folded_title, "text": folded_text},
-    )
+    rows = [{"id": i, "title": " ".join(fold_words(t)), "text": " ".join(fold_words(b))} for i, t, b in stories]
+    if session.get_bind().dialect.name == "postgresql":
+        statement = (
+            f"UPDATE stories SET {SEARCH_COLUMN} = setweight(to_tsvector('simple', :title), 'A') || "
+            "setweight(to_tsvector('simple', :text), 'B') WHERE id = :id"
+        )
+        session.execute(text(statement), rows)
+        return
+    if replace:
+        session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
+    session.execute(text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"), rows)
 
 
 @dataclass(frozen=True, slots=True)

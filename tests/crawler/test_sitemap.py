@@ -18,8 +18,10 @@ SITEMAP_URL = "https://news.example/sitemaps/news.xml"
 URLSET = '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">'
 
 
-def read(body: bytes, url: str = SITEMAP_URL, max_bytes: int = MAX_BYTES) -> SitemapContent:
-    return read_sitemap(body, url, "news", max_bytes)
+def read(
+    body: bytes | str, url: str = SITEMAP_URL, max_bytes: int = MAX_BYTES, now: datetime | None = None
+) -> SitemapContent:
+    return read_sitemap(body.encode() if isinstance(body, str) else body, url, "news", max_bytes, now=now)
 
 
 def assert_one_line_reason(error: pytest.ExceptionInfo[ExtractionError], *fragments: str) -> None:
@@ -181,7 +183,7 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 
 def read_as_of_now(body: bytes | str, url: str = SITEMAP_URL) -> SitemapContent:
-    return read_sitemap(body.encode() if isinstance(body, str) else body, url, "news", MAX_BYTES, now=NOW)
+    return read(body, url, now=NOW)
 
 
 def test_a_robots_txt_gives_its_sitemap_lines_as_child_sitemaps() -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from db.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE, index_story
+from db.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE, index_stories
 
 revision = "0006"
 down_revision = "0005"
@@ -33,8 +33,7 @@ def upgrade() -> None:
         rows = bind.execute(
             sa.text("SELECT id, title, text FROM stories WHERE id > :last ORDER BY id LIMIT 500"), {"last": last_id}
         ).all()
-        for story_id, title, body in rows:
-            index_story(session, story_id, title, body)
+        index_stories(session, [tuple(row) for row in rows])
         if len(rows) < 500:
             break
         last_id = rows[-1][0]
