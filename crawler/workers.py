@@ -34,13 +34,18 @@ def default_workers() -> int:
 
 # Past the time limit, a worker stuck where the alarm cannot reach it (inside one long C call) is killed.
 KILL_MARGIN = 10.0
+ALARM_REPEAT = 0.25
 
 
 class _Expired(BaseException):
     """Raised by the alarm: a BaseException, so no ``except Exception`` on the way swallows it."""
 
 
-def _expired(_signum: int, _frame: FrameType | None) -> None:
+def _expired(_signum: int, frame: FrameType | None) -> None:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return  # an exception raised in a finaliser is only printed; the repeated alarm comes back after it
+        frame = frame.f_back
     raise _Expired
 
 
@@ -55,7 +60,9 @@ def extract_within(
     if limit <= 0:
         return extract_article(html, url, urls, link, language_hint)
     previous = signal.signal(signal.SIGALRM, _expired)
-    signal.setitimer(signal.ITIMER_REAL, limit)
+    # Repeated every ALARM_REPEAT after the limit: an alarm that lands in a __del__ run by the garbage
+    # collector would be swallowed there ("Exception ignored in ..."), so it waits for the next one.
+    signal.setitimer(signal.ITIMER_REAL, limit, ALARM_REPEAT)
     try:
         return extract_article(html, url, urls, link, language_hint)
     except _Expired:

@@ -178,9 +178,17 @@ def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet:
         runs = list(session.scalars(select(CrawlRun).order_by(CrawlRun.id)))
         notice_rows = list(session.scalars(select(OutboxMessage).where(OutboxMessage.story_id.is_(None))))
     engine.dispose()
-    failed = [run.started_at for run in runs if run.status == "failed"]
-    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(failed)]
-    assert len(gaps) >= 2 and gaps[1] > gaps[0] + 0.5, gaps
+    # Backoff: the service planned 1, 2, 4 ... seconds after the failures in a row (every: 1s), and kept to it:
+    # no failed crawl started before the delay planned after the one before. (Lower bounds only: a loaded
+    # machine stretches every gap by the crawl process's start, so comparing gaps with each other is noise.)
+    planned = {int(count): float(seconds) for count, seconds
+               in re.findall(r"crawl gone: failed \((\d+) in a row\).*; next in (\d+)s", log)}
+    assert [planned.get(count) for count in (1, 2, 3)] == [1.0, 2.0, 4.0], log
+    failed = [run for run in runs if run.status == "failed"]
+    for count, (earlier, later) in enumerate(pairwise(failed), start=1):
+        assert earlier.finished_at is not None
+        waited = (later.started_at - earlier.finished_at).total_seconds()
+        assert waited >= planned.get(count, 1.0) - 0.25, (count, waited, planned)
     assert [row.status for row in notice_rows] == ["sent", "sent"]
 
 
