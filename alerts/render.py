@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -78,6 +79,32 @@ def snippet(text: str, terms: list[Term], width: int = SNIPPET_CHARS) -> str:
         end = space if space > begin else end
     piece = one_line(text[begin:end], limit=len(text))
     return ("…" if begin > 0 else "") + piece + ("…" if end < len(text) else "")
+
+
+def highlights(text: str, terms: list[Term]) -> list[tuple[int, int]]:
+    """Where ``terms`` occur in ``text``, as sorted, non-overlapping (start, end) character ranges: whole words,
+    phrases across the punctuation between their words, and a prefix up to the end of its word."""
+    folded, origin = _folded_with_origin(text)
+    found: list[tuple[int, int]] = []
+    for term in terms:
+        pattern = term.pattern  # " word " (whole words) or " word" (a prefix)
+        at = folded.find(pattern)
+        while at >= 0:
+            last = at + len(pattern.rstrip()) - 1  # the folded index of the term's last character
+            while term.prefix and last + 1 < len(folded) and folded[last + 1] != " ":
+                last += 1
+            end = origin[last] + 1
+            while end < len(text) and unicodedata.combining(text[end]):  # a decomposed accent ends the word
+                end += 1
+            found.append((origin[at + 1], end))
+            at = folded.find(pattern, at + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:

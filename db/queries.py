@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clusters import ClusterPolicy, place_story
-from db.models import CrawlProblem, CrawlRun, OutboxMessage, Source, Story, StoryUrl, StoryVersion
+from db.models import CrawlProblem, CrawlRun, OutboxMessage, RuleMatch, Source, Story, StoryUrl, StoryVersion
 from db.neardup import fingerprint
 from db.search import index_story
 
@@ -250,3 +250,16 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     session.flush()
     index_story(session, story.id, story.title, story.text, replace=True)
     return True
+
+
+def rule_matches(session: Session, rule: str, limit: int) -> list[RuleMatch]:
+    """The latest stories ``rule`` matched, newest match first, one per cluster of copies."""
+    statement = (
+        select(RuleMatch).where(RuleMatch.rule == rule).order_by(RuleMatch.matched_at.desc(), RuleMatch.id.desc())
+    )
+    found: dict[int, RuleMatch] = {}
+    for match in session.scalars(statement.limit(limit * 5)).unique():  # copies of one story match together
+        found.setdefault(match.story.cluster_id or match.story.id, match)
+        if len(found) == limit:
+            break
+    return list(found.values())

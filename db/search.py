@@ -137,10 +137,29 @@ def candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> It
         offset += _BATCH
 
 
-def _statement(expression: str, postgres: bool, filters: Filters, sort: Sort, page: int | None) -> Select[Any]:
+def candidate_texts(session: Session, node: Node, filters: Filters) -> Iterator[tuple[datetime, StoryText]]:
+    """Every candidate for a parsed query within the filters, newest first, as (published else fetched, what the
+    matcher reads): one streamed statement and no Story objects, for counting matches (the page's chart)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    expression = _tsquery(node) if postgres else _fts5(node)
+    columns = (Story.published_at, Story.fetched_at, Story.title, Story.text, Story.source_id, Story.language)
+    statement = _statement(expression, postgres, filters, Sort.NEWEST, None, columns)
+    names = {source_id: name for source_id, name in session.execute(select(Source.id, Source.name))}
+    for published, fetched, title, body, source_id, language, _rank in session.execute(
+        statement.execution_options(yield_per=500)
+    ):
+        yield published or fetched, StoryText(title, body, names.get(source_id, ""), language)
+
+
+def _statement(
+    expression: str, postgres: bool, filters: Filters, sort: Sort, page: int | None,
+    columns: tuple[Any, ...] | None = None,
+) -> Select[Any]:
+    """The candidates' (Story, rank) rows, or ``columns`` and rank, matching an index expression."""
+    selected = columns or (Story,)
     if postgres:
         rank = func.ts_rank(text(SEARCH_COLUMN), func.to_tsquery("simple", expression))
-        statement: Select[Any] = select(Story, rank).where(text(f"{SEARCH_COLUMN} @@ to_tsquery('simple', :q)"))
+        statement: Select[Any] = select(*selected, rank).where(text(f"{SEARCH_COLUMN} @@ to_tsquery('simple', :q)"))
     else:
         score = literal_column(f"bm25({SEARCH_TABLE}, 2.0, 1.0)")  # a title word counts double
         matched = (
@@ -152,7 +171,7 @@ def _statement(expression: str, postgres: bool, filters: Filters, sort: Sort, pa
             matched = matched.order_by(score).limit(_BATCH).offset(page)
         found = matched.subquery("matched")
         rank = -found.c.score  # bm25: smaller is better
-        statement = select(Story, rank).join(found, found.c.story_id == Story.id)
+        statement = select(*selected, rank).select_from(Story).join(found, found.c.story_id == Story.id)
     statement = _filtered(statement.params(q=expression), filters)
     newest = func.coalesce(Story.published_at, Story.fetched_at).desc()
     order = (rank.desc(), newest) if sort is Sort.RELEVANCE else (newest, rank.desc())
@@ -241,3 +260,10 @@ def newest(
             break
         offset += _BATCH
     return list(found.values())
+
+
+def published_moments(session: Session, filters: Filters, limit: int) -> list[datetime]:
+    """When the newest ``limit`` stories that pass the filters were published (else fetched), newest first."""
+    moment = func.coalesce(Story.published_at, Story.fetched_at)
+    statement = _filtered(select(Story.published_at, Story.fetched_at), filters).order_by(moment.desc()).limit(limit)
+    return [published or fetched for published, fetched in session.execute(statement)]

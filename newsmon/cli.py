@@ -5,16 +5,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from newsmon import __version__
-from newsmon.config import Config, load_config, parse_duration
+from newsmon.config import Config, load_config, parse_duration, parse_moment
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
-from newsmon.output import format_option, story_record, write_json, write_records
+from newsmon.output import format_option, health_record, story_record, write_json, write_records
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -28,18 +28,10 @@ class Since(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
         if isinstance(value, datetime):
             return value
-        text = str(value).strip()
         try:
-            return datetime.now(UTC) - parse_duration(text)
-        except ValueError:
-            pass
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            self.fail(f"{text!r} is neither a duration (7d, 12h) nor a date (2026-11-20)", param, ctx)
-        if isinstance(parsed, datetime) and parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        return parsed if isinstance(parsed, datetime) else datetime.combine(parsed, time(), tzinfo=UTC)
+            return parse_moment(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
 
 
 class HostPort(click.ParamType):
@@ -221,6 +213,38 @@ def run(state: State, http: tuple[str, int] | None) -> None:
     Service(config, find_config_path(state.config_path).resolve(), state.verbose, state.log_format, http).run()
 
 
+@cli.command()
+@click.option("--host", help="Address to listen on (default: web.host of config.yaml, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: web.port, 8000; 0: any free port).")
+@pass_state
+def serve(state: State, host: str | None, port: int | None) -> None:
+    """Serve the archive read-only: a web page (search, timeline, stories, sources, rules), a JSON API with
+    its OpenAPI description at /api/docs, and every rule as RSS and JSON Feed. Beyond loopback, set a token
+    (web.token or NEWSMON_WEB_TOKEN)."""
+    import os
+
+    from newsmon.web.app import create_app
+    from newsmon.web.serve import is_loopback, listening_socket, serve
+
+    web = state.config.web
+    host = host or web.host
+    port = web.port if port is None else port
+    token = os.environ.get("NEWSMON_WEB_TOKEN") or (web.token.get_secret_value() if web.token else None)
+    if not token and not is_loopback(host):
+        raise NewsmonError(
+            f"serving on {host} lets other machines read the archive: set a token (NEWSMON_WEB_TOKEN, or "
+            "web.token: ${NEWSMON_WEB_TOKEN} in config.yaml), or serve on 127.0.0.1"
+        )
+    try:
+        sock = listening_socket(host, port)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise NewsmonError(f"cannot listen on {host}:{port}: {reason}; choose another --port") from None
+    app = create_app(state.config, token)
+    serve(app, sock, lambda url: click.echo(f"newsmon: serving the archive on {url} (API: {url}api/docs)"
+                                            + (", token required" if token else ""), err=True))
+
+
 def _check_duration(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
         parse_duration(value)
@@ -292,19 +316,12 @@ def sources(state: State, fmt: str) -> None:
         health = source_health(session, names, datetime.now(UTC))
         schedule = poll_schedule(session, names)
     rows = [
-        {
-            "source": h.name,
-            "status": h.status,
-            "failures_in_a_row": h.consecutive_failures,
-            "last_run": h.last_run,
-            "last_success": h.last_success,
-            "last_new_story": h.last_new_story,
-            "usual_gap_hours": round(h.usual_gap.total_seconds() / 3600, 1) if h.usual_gap else None,
+        health_record(
+            h,
             # what `newsmon run` decided: the adaptive interval now in force, and the next poll
-            "poll_every_s": round(schedule[h.name][0]) if schedule.get(h.name, (None,))[0] else None,
-            "next_poll": schedule[h.name][1] if h.name in schedule else None,
-            "last_error": h.last_error,
-        }
+            poll_every_s=round(schedule[h.name][0]) if schedule.get(h.name, (None,))[0] else None,
+            next_poll=schedule[h.name][1] if h.name in schedule else None,
+        )
         for h in health
     ]
     if fmt == "table":
@@ -333,37 +350,17 @@ def search(
     """Stories matching TEXT, a query in the rule language ("peace plan" OR ceasefire, Zelensk*, title:...):
     ranked by relevance, one row per cluster of copies with the outlets that reported it (--copies: every
     story). Without TEXT, the newest stories."""
-    from alerts.query import QueryError, parse_query, terms
-    from alerts.render import snippet
-    from db.clusters import summarise
-    from db.search import Filters, Sort, newest
-    from db.search import search as search_archive
+    from alerts.query import QueryError
+    from db.search import Filters, Sort
+    from newsmon.stories import find_stories
 
     filters = Filters(since=since, until=until, source=source, language=language, cluster_id=cluster_id)
     with _archive(state) as session:
         try:
-            hits = search_archive(session, text or "", filters, Sort(sort or "relevance"), limit,
-                                  one_per_cluster=not copies) if text else None
+            records = find_stories(session, text, filters, Sort(sort) if sort else None, limit, copies,
+                                   with_text=fmt != "table")
         except QueryError as exc:
             raise NewsmonError(f"search query: {exc}") from None
-        if hits is None:
-            stories = newest(session, filters, limit, one_per_cluster=not copies)
-            ranks: list[float | None] = [None] * len(stories)
-        else:
-            stories, ranks = [hit.story for hit in hits], [hit.rank for hit in hits]
-        shown = terms(parse_query(text)) if text else []
-        records = [story_record(s, with_text=fmt != "table") for s in stories]
-        for record, story, rank in zip(records, stories, ranks, strict=True):
-            record["rank"] = rank
-            record["snippet"] = snippet(story.text, shown)
-        if not copies:
-            clusters = {c.cluster_id: c for c in summarise(session, [r["cluster_id"] for r in records])}
-            for record in records:
-                cluster = clusters[record["cluster_id"]]
-                record["cluster_stories"] = cluster.stories
-                record["cluster_outlets"] = list(cluster.outlets)
-    for record in records:
-        record["published_at"] = record["published_at"] or record["fetched_at"]
     if fmt == "table" and not records:
         click.echo("no stories found", err=True)
         return
@@ -372,7 +369,7 @@ def search(
             record["outlets"] = _outlets_cell(record["cluster_outlets"])
         write_records(records, fmt, [*STORY_COLUMNS[:-1], "outlets", "url"])
         return
-    extra = ["rank", "snippet"] + ([] if copies else ["cluster_stories", "cluster_outlets"])
+    extra = ["rank", "snippet", "highlights", "title_highlights"] + ([] if copies else ["cluster_stories", "cluster_outlets"])
     write_records(records, fmt, STORY_COLUMNS if fmt == "table" else [*_export_columns(), *extra])
 
 
@@ -420,23 +417,12 @@ def clusters(state: State, since: datetime, min_stories: int, limit: int, fmt: s
 @pass_state
 def show(state: State, story_id: int, fmt: str) -> None:
     """Show one stored story with its text, the other stories of its cluster and its earlier versions."""
-    from db.clusters import cluster_copies, story_versions
-    from db.queries import get_story
+    from newsmon.stories import story_detail
 
     with _archive(state) as session:
-        story = get_story(session, story_id)
-        if story is None:
-            raise NewsmonError(f"no story with id {story_id}; find ids with `newsmon search`")
-        record = story_record(story)
-        record["cluster"] = [
-            {"id": s.id, "outlet": s.site_name or s.source.name, "title": s.title, "url": s.url,
-             "fetched_at": s.fetched_at}
-            for s in cluster_copies(session, story)
-        ]
-        record["versions"] = [
-            {"version": v.version, "title": v.title, "words": len(v.text.split()), "fetched_at": v.fetched_at}
-            for v in story_versions(session, story.id)
-        ]
+        record = story_detail(session, story_id)
+    if record is None:
+        raise NewsmonError(f"no story with id {story_id}; find ids with `newsmon search`")
     if fmt == "json":
         write_json(record)
         return

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    SecretStr,
     ValidationError,
     field_validator,
     model_validator,
@@ -36,6 +37,25 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+def parse_moment(value: str, now: datetime | None = None) -> datetime:
+    """``7d``/``12h`` (that long before ``now``) or a date/time (``2026-11-20``, ``2026-11-20T08:00+02:00``;
+    UTC when no zone is given), as an aware datetime.
+
+    Raises:
+        ValueError: it is neither, said in one line.
+    """
+    text = str(value).strip()
+    try:
+        return (now or datetime.now(UTC)) - parse_duration(text)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is neither a duration (7d, 12h) nor a date (2026-11-20)") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def parse_duration(value: object) -> timedelta:
@@ -274,6 +294,18 @@ class ServiceConfig(_Section):
     )
 
 
+class WebConfig(_Section):
+    host: str = Field(
+        default="127.0.0.1", description="Address `newsmon serve` listens on; beyond loopback it needs a token."
+    )
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of `newsmon serve` (0: any free port).")
+    token: SecretStr | None = Field(
+        default=None,
+        description="When set, every request must carry it (Authorization: Bearer, ?token=, or the cookie the page "
+        "then sets). Write ${NEWSMON_WEB_TOKEN} to keep it out of the file.",
+    )
+
+
 class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where the archive is stored.")
     crawl: CrawlConfig = Field(default_factory=CrawlConfig, description="How pages are fetched.")
@@ -286,6 +318,7 @@ class Config(_Section):
         default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
+    web: WebConfig = Field(default_factory=WebConfig, description="The archive's web page and JSON API.")
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Config:

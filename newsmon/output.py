@@ -12,6 +12,7 @@ from typing import Any, TextIO, TypeVar
 import click
 from tabulate import tabulate
 
+from db.health import SourceHealth
 from db.models import Story
 
 FORMATS = ("table", "json", "jsonl", "csv")
@@ -53,6 +54,22 @@ def story_record(story: Story, with_text: bool = True) -> dict[str, Any]:
     if with_text:
         record["text"] = story.text
     return record
+
+
+def health_record(health: SourceHealth, **extra: Any) -> dict[str, Any]:
+    """A source's health as `newsmon sources` and /api/sources show it; ``extra`` fields go before last_error."""
+    gap = health.usual_gap
+    return {
+        "source": health.name,
+        "status": health.status,
+        "failures_in_a_row": health.consecutive_failures,
+        "last_run": health.last_run,
+        "last_success": health.last_success,
+        "last_new_story": health.last_new_story,
+        "usual_gap_hours": round(gap.total_seconds() / 3600, 1) if gap else None,
+        **extra,
+        "last_error": health.last_error,
+    }
 
 
 def _json_default(value: object) -> str:

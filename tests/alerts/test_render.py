@@ -17,6 +17,7 @@ from alerts.render import (
     StoryAlert,
     chat_url,
     for_chat,
+    highlights,
     one_line,
     render_alert,
     render_digest,
@@ -330,3 +331,21 @@ def test_a_publication_time_in_another_zone_is_shown_in_utc() -> None:
 
     kyiv = datetime(2026, 11, 24, 10, 5, tzinfo=timezone(timedelta(hours=2)))
     assert "2026-11-24 08:05 UTC" in render_alert(_alert(published_at=kyiv), email=True).body
+
+
+def test_highlights_cover_words_phrases_across_punctuation_and_whole_prefixed_words() -> None:
+    text = "Zelenskyy said the Peace-plan was ready; the CAFÉ closed in Kyiv. A peaceful plan, peace plans."
+    found = [text[start:end] for start, end in highlights(text, _terms('"peace plan" OR Zelensk* OR cafe'))]
+    assert found == ["Zelenskyy", "Peace-plan", "CAFÉ"]
+
+
+def test_highlights_skip_negated_terms_and_find_every_occurrence_in_any_script() -> None:
+    text = "Зеленський говорив. Потім зеленського спитали про Київ."
+    found = [text[start:end] for start, end in highlights(text, _terms("зеленськ* NOT київ"))]
+    assert found == ["Зеленський", "зеленського"]
+
+
+def test_highlights_keep_a_decomposed_accent_with_its_word_and_merge_overlaps() -> None:
+    text = "Le cafe\u0301 de la paix"  # é written as e + combining acute
+    assert [text[s:e] for s, e in highlights(text, _terms("café"))] == ["cafe\u0301"]
+    assert highlights("peace talks", _terms('"peace talks" OR talks')) == [(0, 11)]

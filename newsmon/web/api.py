@@ -1,0 +1,175 @@
+"""The JSON API: /api/stories, /api/stories/{id}, /api/timeline, /api/sources, /api/rules.
+
+Each answer is a JSON object or list as described in /api/openapi.json; an error is ``{"error": "one line"}``
+with status 400 (a parameter to fix), 401 (no token), 404 (no such story or rule) or 503 (the archive could
+not be read).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from newsmon.output import health_record
+from newsmon.stories import find_stories, story_detail, timeline
+from newsmon.web.app import ArchiveSession, CurrentConfig, Search
+
+router = APIRouter(prefix="/api", tags=["archive"])
+
+
+class StoryResult(BaseModel):
+    id: int
+    url: str
+    urls: list[str] = Field(description="Every URL the story was seen under.")
+    title: str
+    text: str | None = None
+    source: str
+    published_at: datetime = Field(description="When published; when the page gave no date, when fetched.")
+    fetched_at: datetime
+    language: str | None
+    author: str | None
+    site_name: str | None
+    cluster_id: int = Field(description="The id of the first story of its cluster of copies.")
+    version: int = Field(description="2 and up: the text changed since it was first stored.")
+    rank: float | None = Field(description="Relevance to q, larger is better (null without q).")
+    snippet: str = Field(description="About 240 characters around the first word sought.")
+    highlights: list[list[int]] = Field(description="[start, end) character ranges of the words sought in snippet.")
+    title_highlights: list[list[int]] = Field(description="[start, end) ranges of the words sought in title.")
+    cluster_stories: int | None = Field(None, description="How many stories its cluster holds (not with copies).")
+    cluster_outlets: list[str] | None = Field(None, description="The outlets that reported it, first first.")
+
+
+class StoryPage(BaseModel):
+    q: str | None
+    count: int
+    stories: list[StoryResult]
+
+
+class ClusterMember(BaseModel):
+    id: int
+    outlet: str
+    title: str
+    url: str
+    fetched_at: datetime
+
+
+class EarlierVersion(BaseModel):
+    version: int
+    title: str
+    words: int
+    fetched_at: datetime = Field(description="When this version was last read.")
+
+
+class StoryDetail(BaseModel):
+    id: int
+    url: str
+    urls: list[str]
+    title: str
+    text: str
+    source: str
+    published_at: datetime | None
+    fetched_at: datetime
+    language: str | None
+    author: str | None
+    site_name: str | None
+    cluster_id: int
+    version: int
+    cluster: list[ClusterMember] = Field(description="The other stories of its cluster, in the order they came.")
+    versions: list[EarlierVersion] = Field(description="Its earlier texts, oldest first.")
+
+
+class TimelineDay(BaseModel):
+    day: date
+    stories: int
+
+
+class TimelineAnswer(BaseModel):
+    q: str | None
+    days: list[TimelineDay]
+    complete: bool = Field(description="False: counting stopped at 10,000 stories; the oldest days are short.")
+
+
+class SourceStatus(BaseModel):
+    source: str
+    kind: str
+    url: str
+    status: str = Field(description="ok, failing, silent or never crawled.")
+    failures_in_a_row: int
+    last_run: datetime | None
+    last_success: datetime | None
+    last_new_story: datetime | None
+    usual_gap_hours: float | None = Field(description="Median time between crawls that found new stories.")
+    last_error: str | None
+
+
+class Rule(BaseModel):
+    name: str
+    query: str
+    exclude: str | None
+    sources: list[str] | None
+    languages: list[str] | None
+    digest: str | None
+    followups: bool
+    notify: list[str] = Field(description="The names of its channels (never their URLs).")
+    feeds: dict[str, str] = Field(description="Paths of its RSS and JSON Feed of matched stories.")
+
+
+class Problem(BaseModel):
+    error: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 401: {"model": Problem}, 503: {"model": Problem}}
+
+
+@router.get("/stories", response_model=StoryPage, responses=ERRORS)
+def stories(query: Search, session: ArchiveSession) -> dict[str, Any]:
+    """Stories matching q and the filters: by relevance with q, else newest first; one per cluster of copies
+    (with how many stories and which outlets it holds) unless copies=true."""
+    records = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies)
+    return {"q": query.q, "count": len(records), "stories": records}
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetail, responses={**ERRORS, 404: {"model": Problem}})
+def story(story_id: int, session: ArchiveSession) -> Any:
+    """One story with its text, the other stories of its cluster, and its earlier versions."""
+    record = story_detail(session, story_id)
+    if record is None:
+        return JSONResponse({"error": f"no story with id {story_id}"}, status_code=404)
+    return record
+
+
+@router.get("/timeline", response_model=TimelineAnswer, responses=ERRORS)
+def stories_per_day(query: Search, session: ArchiveSession) -> Any:
+    """How many stories match q and the filters on each day (UTC), every copy counted; the last 30 days unless
+    since is given (a year at most)."""
+    found = timeline(session, query.q, query.filters)
+    return {"q": query.q, "days": [{"day": d, "stories": n} for d, n in found.days], "complete": found.complete}
+
+
+@router.get("/sources", response_model=list[SourceStatus], responses=ERRORS)
+def sources(session: ArchiveSession, config: CurrentConfig) -> list[dict[str, Any]]:
+    """Every configured source with its health: ok, failing (for how many crawls), silent, or never crawled."""
+    from db.health import source_health
+
+    health = source_health(session, [s.name for s in config.sources], datetime.now(UTC))
+    listed = {s.name: s for s in config.sources}
+    return [
+        {"kind": listed[h.name].kind.value, "url": listed[h.name].url, **health_record(h)} for h in health
+    ]
+
+
+@router.get("/rules", response_model=list[Rule], responses=ERRORS)
+def rules(config: CurrentConfig) -> list[dict[str, Any]]:
+    """The alert rules of config.yaml, each also a feed of the stories it matched."""
+    return [
+        {
+            "name": rule.name, "query": rule.query, "exclude": rule.exclude, "sources": rule.sources,
+            "languages": rule.languages, "digest": rule.digest, "followups": rule.followups, "notify": rule.notify,
+            "feeds": {"rss": f"/feeds/rules/{rule.name}.xml", "json": f"/feeds/rules/{rule.name}.json"},
+        }
+        for rule in config.rules
+    ]

@@ -1,0 +1,123 @@
+"""The web page: search with a timeline of matches per day, a story, the sources' health, the rules.
+
+Rendered on the server with Jinja2 (autoescaped: titles and texts come from pages nobody vetted); no
+script, so it works in any browser and in tests that read the HTML.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from alerts.query import QueryError
+from db.search import Sort
+from newsmon.stories import TIMELINE_MOST, find_stories, story_detail, timeline
+from newsmon.web.api import sources as source_statuses
+from newsmon.web.app import ArchiveSession, BadRequest, CurrentConfig, build_story_query
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
+RESULTS = 50
+
+
+def marked(text: str, spans: list[list[int]]) -> Markup:
+    """``text`` escaped, with the ``spans`` ([start, end) ranges) in <mark>."""
+    pieces, at = [], 0
+    for start, end in spans:
+        pieces.append(escape(text[at:start]))
+        pieces.append(Markup("<mark>%s</mark>") % text[start:end])
+        at = end
+    pieces.append(escape(text[at:]))
+    return Markup("").join(pieces)
+
+
+def when(value: datetime | str | None) -> str:
+    """A moment as "2026-11-24 08:30" (UTC); records carry ISO strings, cluster members datetimes."""
+    if value is None or value == "":
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+
+templates.env.filters["marked"] = marked
+templates.env.filters["when"] = when
+
+
+@router.get("/", response_class=HTMLResponse, name="search_page")
+def search_page(
+    request: Request,
+    session: ArchiveSession,
+    config: CurrentConfig,
+    q: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    source: str | None = None,
+    language: str | None = None,
+    sort: str | None = None,
+    cluster: str | None = None,
+    copies: bool = False,
+) -> HTMLResponse:
+    """Search box and filters, a chart of matching stories per day, and the results with their snippets."""
+    form = {"q": q or "", "since": since or "", "until": until or "", "source": source or "",
+            "language": language or "", "sort": sort or "", "cluster": cluster or "", "copies": copies}
+    context: dict[str, Any] = {"form": form, "sources": [s.name for s in config.sources], "records": [],
+                               "chart": None, "error": None}
+    try:
+        if sort and sort not in {s.value for s in Sort}:
+            raise BadRequest(f"sort: {sort!r} is not relevance or newest")
+        if cluster and not cluster.isdigit():
+            raise BadRequest(f"cluster: {cluster!r} is not a cluster id")
+        query = build_story_query(q, since, until, source, language, int(cluster) if cluster else None,
+                                  Sort(sort) if sort else None, RESULTS, copies)
+        context["records"] = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies,
+                                          with_text=False)
+        context["chart"] = _chart(timeline(session, query.q, query.filters), form)
+    except (BadRequest, QueryError) as exc:
+        context["error"] = f"q: {exc}" if isinstance(exc, QueryError) else str(exc)
+    status = 400 if context["error"] else 200
+    return templates.TemplateResponse(request, "search.html", context, status_code=status)
+
+
+@router.get("/stories/{story_id}", response_class=HTMLResponse, name="story_page")
+def story_page(request: Request, story_id: int, session: ArchiveSession) -> HTMLResponse:
+    record = story_detail(session, story_id)
+    if record is None:
+        return templates.TemplateResponse(request, "missing.html", {"what": f"story {story_id}"}, status_code=404)
+    paragraphs = [p.strip() for p in record["text"].split("\n") if p.strip()]
+    return templates.TemplateResponse(request, "story.html", {"story": record, "paragraphs": paragraphs})
+
+
+@router.get("/sources", response_class=HTMLResponse, name="sources_page")
+def sources_page(request: Request, session: ArchiveSession,
+                 config: CurrentConfig) -> HTMLResponse:
+    rows = source_statuses(session, config)
+    return templates.TemplateResponse(request, "sources.html", {"rows": rows})
+
+
+@router.get("/rules", response_class=HTMLResponse, name="rules_page")
+def rules_page(request: Request, config: CurrentConfig) -> HTMLResponse:
+    return templates.TemplateResponse(request, "rules.html", {"rules": config.rules})
+
+
+def _chart(found: Any, form: dict[str, Any]) -> dict[str, Any]:
+    """Bars of an inline SVG chart, one per day, each a link to that day's stories."""
+    width, height = 760, 120
+    most = max((count for _, count in found.days), default=0)
+    step = width / max(len(found.days), 1)
+    bars = []
+    for index, (day, count) in enumerate(found.days):
+        tall = round(height * count / most, 1) if most else 0
+        link = {**form, "since": day.isoformat(), "until": (day + timedelta(days=1)).isoformat(), "sort": "newest"}
+        bars.append({"x": round(index * step, 1), "y": round(height - tall, 1), "width": max(round(step - 1, 1), 1),
+                     "height": tall, "day": day, "count": count,
+                     "query": {k: v for k, v in link.items() if v not in ("", False)}})
+    total = sum(count for _, count in found.days)
+    return {"bars": bars, "width": width, "height": height, "most": most, "total": total,
+            "first": found.days[0][0] if found.days else None, "last": found.days[-1][0] if found.days else None,
+            "complete": found.complete, "counted_at_most": TIMELINE_MOST}
