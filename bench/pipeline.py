@@ -44,10 +44,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.extraction import token_f1
 from bench.procs import tree_rss_kib
 
 if TYPE_CHECKING:
@@ -69,18 +69,6 @@ _METADATA_HEADER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 
 
 # Scoring ------------------------------------------------------------------------------------------------
-
-
-def token_f1(candidate: str, truth: str) -> float:
-    """F1 of the bags of lower-cased words of ``candidate`` and ``truth``."""
-    got = Counter(_WORD.findall(candidate.lower()))
-    want = Counter(_WORD.findall(truth.lower()))
-    common = sum((got & want).values())
-    if not common:
-        return 0.0
-    precision = common / sum(got.values())
-    recall = common / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def page_id(url: str) -> str:

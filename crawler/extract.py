@@ -4,17 +4,31 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import datetime
 
+import lxml.etree
+import lxml.html
 import trafilatura
+from htmldate import find_date
 
-from crawler.listing import believable, cut_title
+from crawler.boilerplate import clean_lines, strip_blocks
+from crawler.dating import from_day, published_and_modified
+from crawler.headline import choose_headline
+from crawler.language import detect_language
+from crawler.listing import cut_title
+from crawler.pagemeta import PageSignals, read_signals
+from crawler.report import one_line
 from db.neardup import Fingerprint, fingerprint
 from newsmon.errors import ExtractionError
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
 MIN_ARTICLE_WORDS = 30
+# JSON-LD articleBody replaces the extracted text when it has this many times its words and holds this share
+# of them (the same article, more of it).
+LD_BODY_LONGER = 1.1
+LD_BODY_COVERS = 0.8
 
 _WHITESPACE = re.compile(r"\s+")
 # The page's declared language: <html lang>, else <meta http-equiv="content-language"> or og:locale.
@@ -25,6 +39,16 @@ _META_LANG = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
+_PAYWALL_FLAG = re.compile(r'"isAccessibleForFree"\s*:\s*"?(?:false|False|no)"?')
+_PAYWALL_XPATH = ("//*[contains(@class, 'paywall') or contains(@id, 'paywall') or contains(@class, 'piano-')"
+                  " or contains(@class, 'subscriber-only') or contains(@class, 'premium-content')]")
+# "Subscribe to read", "This article is for subscribers", "Nur für Abonnenten", "Réservé aux abonnés"...
+_PAYWALL_TEXT = re.compile(
+    r"subscribe to (?:read|continue)|for subscribers only|this (?:article|content) is (?:for|available to) "
+    r"subscribers|already a subscriber|nur für abonnenten|réservé aux abonnés|solo para suscriptores|"
+    r"только для подписчиков|тільки для передплатників|dostęp tylko dla prenumeratorów",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +79,9 @@ class Article:
     language: str | None
     published_at: datetime | None
     content_hash: str
+    # article | teaser | paywalled | not_article: only an article is clustered and alerted on.
+    status: str = "article"
+    modified_at: datetime | None = None  # when the page says it was last updated (later than published_at)
     fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
     refresh: bool = False  # a stored URL fetched again because its listing says it changed
 
@@ -66,47 +93,114 @@ def content_hash(text: str) -> str:
 
 
 def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None = None) -> Article:
-    """Clean one article page with trafilatura.
+    """Clean one article page: trafilatura on the page without its boilerplate blocks (crawler.boilerplate),
+    the headline and dates chosen from the page's own signals (crawler.headline, crawler.dating), the language
+    read from the text (crawler.language).
 
     Args:
         html: the page, decoded.
         url: canonical URL of the page as fetched.
         urls: every canonical URL the page is known under (``url`` included).
         link: what the feed, sitemap or section page said about it (title and date fall back to it).
-        language_hint: the source's language, used when the page declares none.
+        language_hint: the source's language, used when the page declares none and the text is too short.
+
+    Returns:
+        The article; a page with too little text for one comes back with ``status`` teaser, paywalled or
+        not_article (see ``page_status``) and is stored as such, never alerted on.
 
     Raises:
-        ExtractionError: the page holds no article (too little text, or not HTML at all).
+        ExtractionError: the page holds nothing at all (not HTML, no text and no headline).
     """
     try:
+        tree = lxml.html.fromstring(html) if html.strip() else None
+    except (ValueError, lxml.etree.ParserError) as exc:  # lxml refuses some byte-order and XML-declaration mixes
+        raise ExtractionError(f"not an HTML page: {one_line(exc)}") from exc
+    if tree is None:
+        raise ExtractionError("no article found (an empty page)")
+    signals = read_signals(tree)
+    declared = declared_language(html)
+    status = page_status(signals, tree)
+    strip_blocks(tree)
+    try:
         document = trafilatura.bare_extraction(
-            html,
+            tree,
             url=url,
-            with_metadata=True,
             include_comments=False,  # reader comments are not the article (and carry false alert terms)
             include_tables=True,
         )
     except Exception as exc:  # trafilatura raises a wide range of parser errors on hostile pages
         raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
-    text = (getattr(document, "text", None) or "").strip()
+    text = _fuller(clean_lines((getattr(document, "text", None) or "").strip()), signals.ld_body)
     words = len(_WORD.findall(text))
-    if words < MIN_ARTICLE_WORDS:
+    headline = choose_headline(signals, url, _clean(link.title))
+    if words >= MIN_ARTICLE_WORDS:
+        status = "article"
+    elif not headline:  # nothing to show for it: a crawl problem, and the page is tried again next time
         raise ExtractionError(f"no article found ({words} words of text, need {MIN_ARTICLE_WORDS})")
-    title = cut_title(_clean(getattr(document, "title", None)) or _clean(link.title) or _first_line(text))
+    elif status is None:
+        status = "not_article"
+    published, modified = published_and_modified(signals, url, link.published_at)
+    if published is None and status == "article":
+        published = from_day(_htmldate(html, url))
+    if status == "not_article":
+        text = ""  # what a page that is no article says is noise
+    title = cut_title(headline or _first_line(text) or url)
     return Article(
         url=url,
         urls=urls,
         source=link.source,
         title=title,
         text=text,
-        author=_clean(getattr(document, "author", None)),
-        site_name=_clean(getattr(document, "sitename", None)),
-        language=_language(getattr(document, "language", None)) or declared_language(html) or language_hint,
-        published_at=_published(getattr(document, "date", None), link.published_at),
-        content_hash=content_hash(text),
-        fingerprint=fingerprint(text),
+        author=", ".join(signals.authors[:5]) or None,
+        site_name=signals.site_names[0] if signals.site_names else None,
+        language=detect_language(f"{title}\n{text}", declared or language_hint),
+        published_at=published,
+        modified_at=modified,
+        status=status,
+        # Pages that are no article are told apart by their URL: one teaser text must not make two the same.
+        content_hash=content_hash(text) if status == "article" else content_hash(f"{status} {url}"),
+        fingerprint=fingerprint(text) if status == "article" else None,
         refresh=link.refresh,
     )
+
+
+def _fuller(text: str, ld_body: str | None) -> str:
+    """The page's JSON-LD articleBody instead of the extracted text when it is the same article, longer: the
+    publisher's own plain text, where a page split its body in ways trafilatura does not follow."""
+    if not ld_body:
+        return text
+    ours, theirs = _WORD.findall(text.lower()), _WORD.findall(ld_body.lower())
+    if len(theirs) < LD_BODY_LONGER * len(ours) or not ours:
+        return text
+    shared = sum((Counter(ours) & Counter(theirs)).values())
+    return clean_lines(ld_body) if shared >= LD_BODY_COVERS * len(ours) else text
+
+
+def page_status(signals: PageSignals, tree: lxml.html.HtmlElement) -> str | None:
+    """What a page with too little text is, from its signals: paywalled (JSON-LD isAccessibleForFree false, a
+    paywall block or a subscribe-to-read line), teaser (it describes itself as an article), or None (nothing
+    says it is an article: not_article). Read before the boilerplate is stripped."""
+    if _PAYWALL_FLAG.search(html_head(tree)) or tree.xpath(_PAYWALL_XPATH):
+        return "paywalled"
+    body = " ".join(tree.text_content().split())[:5000]
+    if _PAYWALL_TEXT.search(body):
+        return "paywalled"
+    if signals.ld_headline or signals.ld_published or tree.xpath("//meta[@property='og:type'][@content='article']"):
+        return "teaser"
+    return None
+
+
+def html_head(tree: lxml.html.HtmlElement) -> str:
+    """The JSON-LD text of the page, where a paywall flag would be."""
+    return " ".join(script.text or "" for script in tree.xpath("//script[@type='application/ld+json']"))
+
+
+def _htmldate(html: str, url: str) -> str | None:
+    """htmldate's fast reading of the page, for pages whose metadata gives no date."""
+    try:
+        return find_date(html, url=url, extensive_search=False, original_date=True)
+    except Exception:  # htmldate parses arbitrary markup; a failure only means no date  # noqa: BLE001
+        return None
 
 
 def _clean(value: str | None) -> str | None:
@@ -117,7 +211,7 @@ def _clean(value: str | None) -> str | None:
 
 
 def _first_line(text: str) -> str:
-    line = text.splitlines()[0].strip()
+    line = text.splitlines()[0].strip() if text.strip() else ""
     return line if len(line) <= 200 else line[:197].rstrip() + "..."
 
 
@@ -134,20 +228,3 @@ def declared_language(html: str) -> str | None:
     head = html[:20_000]
     match = _HTML_LANG.search(head) or _META_LANG.search(head)
     return _language(match.group(1)) if match else None
-
-
-def _published(page_date: str | None, listed: datetime | None) -> datetime | None:
-    """The page's date (htmldate reads it from the page's metadata, else its URL, else its text); the feed or
-    sitemap time when it falls on that day (pages often give the day only). A page date before 1995 or ahead
-    of tomorrow is not believed, like a listed one."""
-    day: date | None = None
-    if page_date:
-        try:
-            day = date.fromisoformat(page_date[:10])
-        except ValueError:
-            day = None
-    if day is None or believable(datetime.combine(day, time(), tzinfo=UTC)) is None:
-        return listed
-    if listed is not None and listed.astimezone(UTC).date() == day:
-        return listed
-    return datetime.combine(day, time(), tzinfo=UTC)

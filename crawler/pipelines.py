@@ -104,7 +104,7 @@ class StorePipeline(_ArchivePipeline):
         try:
             with self.sessions.begin() as session:
                 outcome, story_id = store_article(session, item, self.source_ids[item.source], now, self.policy)
-                if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED) and plan is not None:
+                if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED) and plan is not None and item.status == "article":
                     # In the same transaction: a stored story is matched, and its alerts queued, or neither.
                     story = session.get(Story, story_id)
                     assert story is not None

@@ -117,6 +117,9 @@ class Story(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # 2 and up: the text changed at the same URL
     # When its URL was last read again because its listing said it changed (NULL: only once, at fetched_at).
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # article | teaser | paywalled | not_article (crawler.extract): only an article is clustered and alerted on.
+    status: Mapped[str] = mapped_column(String(16), default="article", server_default="article")
+    modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the page's own "updated" time
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(

@@ -75,18 +75,19 @@ def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
     return known
 
 
-def stored_read_at(session: Session, urls: Iterable[str]) -> dict[str, datetime]:
-    """For those of ``urls`` that a stored story was seen under: when its text was last read."""
+def stored_read_at(session: Session, urls: Iterable[str]) -> dict[str, tuple[datetime, bool]]:
+    """For those of ``urls`` that a stored story was seen under: when its text was last read, and whether it is
+    an article (False: a teaser, paywalled or no article, which the crawl reads again in case the story came)."""
     urls = list(dict.fromkeys(urls))
-    read: dict[str, datetime] = {}
+    read: dict[str, tuple[datetime, bool]] = {}
     for start in range(0, len(urls), _CHUNK):
         chunk = urls[start : start + _CHUNK]
         rows = session.execute(
-            select(StoryUrl.url, func.coalesce(Story.updated_at, Story.fetched_at))
+            select(StoryUrl.url, func.coalesce(Story.updated_at, Story.fetched_at), Story.status)
             .join(Story, Story.id == StoryUrl.story_id)
             .where(StoryUrl.url.in_(chunk))
         )
-        read.update({url: when for url, when in rows})
+        read.update({url: (when, status == "article") for url, when, status in rows})
     return read
 
 
@@ -111,12 +112,19 @@ def store_article(
             "site_name": article.site_name,
             "language": article.language,
             "published_at": article.published_at,
+            "modified_at": article.modified_at,
             "fetched_at": now,
             "content_hash": article.content_hash,
+            "status": article.status,
         },
     )
     outcome = StoreOutcome.NEW
-    if story_id is not None:
+    if story_id is not None and article.status != "article":
+        # A teaser, a paywalled lead or a page that is no article: kept (so it is known and not fetched
+        # again) and searchable by its headline, but a cluster of its own and never matched by the rules.
+        session.execute(update(Story).where(Story.id == story_id).values(cluster_id=story_id, matched_at=now))
+        index_story(session, story_id, article.title, article.text)
+    elif story_id is not None:
         print_ = article.fingerprint or fingerprint(article.text)
         place_story(session, story_id, print_, now, policy or ClusterPolicy(), article.title)
         index_story(session, story_id, article.title, article.text)
@@ -235,6 +243,8 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     story = session.get(Story, story_id)
     if story is None or story.content_hash == article.content_hash:
         return False
+    if article.status != "article":
+        return False  # a full text is never replaced by a teaser or a paywall's lead
     if session.scalar(select(Story.id).where(Story.content_hash == article.content_hash)) is not None:
         return False  # the new text is another stored story's: nothing to keep twice
     session.add(
@@ -246,6 +256,7 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     print_ = article.fingerprint or fingerprint(article.text)
     story.title, story.text, story.content_hash = article.title, article.text, article.content_hash
     story.signature, story.shingles = print_.signature, print_.shingles
+    story.status, story.modified_at = article.status, article.modified_at or story.modified_at
     story.version, story.updated_at, story.matched_at = story.version + 1, now, None
     session.flush()
     index_story(session, story.id, story.title, story.text, replace=True)

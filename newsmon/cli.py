@@ -455,7 +455,7 @@ def show(state: State, story_id: int, fmt: str) -> None:
 
 def _export_columns() -> list[str]:
     return ["id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language",
-            "author", "site_name", "cluster_id", "version"]
+            "author", "site_name", "cluster_id", "version", "status", "modified_at"]
 
 
 @cli.command()

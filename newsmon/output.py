@@ -44,7 +44,9 @@ def story_record(story: Story, with_text: bool = True) -> dict[str, Any]:
         "title": story.title,
         "source": story.source.name,
         "published_at": iso(story.published_at),
+        "modified_at": iso(story.modified_at),  # when the page says it was last updated
         "fetched_at": iso(story.fetched_at),
+        "status": story.status,  # article | teaser | paywalled | not_article
         "language": story.language,
         "author": story.author,
         "site_name": story.site_name,

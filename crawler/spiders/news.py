@@ -184,11 +184,13 @@ class NewsSpider(Spider):
         stored = self._known([link.url for link in fresh])
         now = datetime.now(UTC)
         for link in fresh:
-            read_at = stored.get(link.url)
+            read_at, complete = stored.get(link.url, (None, True))
             if read_at is not None:
                 # Fetched again when the listing says it changed since we read it, at most hourly: some sites
-                # stamp every item "updated" at each request.
-                if link.updated_at is None or link.updated_at <= read_at or now - read_at < REFRESH_AT_MOST_EVERY:
+                # stamp every item "updated" at each request. A teaser or paywalled page is read again hourly
+                # while its listing lists it: the full story often follows, and it must not be missed.
+                changed = link.updated_at is not None and link.updated_at > read_at
+                if not (changed or not complete) or now - read_at < REFRESH_AT_MOST_EVERY:
                     tally.known += 1
                     continue
                 link = replace(link, refresh=True)  # its next version, if the text changed
@@ -202,7 +204,7 @@ class NewsSpider(Spider):
                 dont_filter=True,  # dedupe is ours (canonical URLs, across sources and crawls)
             )
 
-    def _known(self, urls: list[str]) -> dict[str, datetime]:
+    def _known(self, urls: list[str]) -> dict[str, tuple[datetime, bool]]:
         """The stored ones of ``urls``, with when their story's current text was read."""
         if not urls or self.engine is None:
             return {}

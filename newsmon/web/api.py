@@ -35,6 +35,8 @@ class StoryResult(BaseModel):
     site_name: str | None
     cluster_id: int = Field(description="The id of the first story of its cluster of copies.")
     version: int = Field(description="2 and up: the text changed since it was first stored.")
+    status: str = Field("article", description="article, teaser, paywalled or not_article.")
+    modified_at: datetime | None = Field(None, description="When the page says it was last updated.")
     rank: float | None = Field(description="Relevance to q, larger is better (null without q).")
     snippet: str = Field(description="About 240 characters around the first word sought.")
     highlights: list[list[int]] = Field(description="[start, end) character ranges of the words sought in snippet.")
@@ -78,6 +80,8 @@ class StoryDetail(BaseModel):
     site_name: str | None
     cluster_id: int
     version: int
+    status: str = Field("article", description="article, teaser, paywalled or not_article.")
+    modified_at: datetime | None = Field(None, description="When the page says it was last updated.")
     cluster: list[ClusterMember] = Field(description="The other stories of its cluster, in the order they came.")
     versions: list[EarlierVersion] = Field(description="Its earlier texts, oldest first.")
 

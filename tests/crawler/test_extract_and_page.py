@@ -30,7 +30,9 @@ def test_extract_article_keeps_the_article_and_drops_the_page_around_it() -> Non
     assert "Copyright" not in article.text and "Home" not in article.text
     assert article.language == "uk"
     assert article.site_name == "Test Outlet"
-    assert article.published_at == listed  # same day as the page's date: the feed's precise time
+    assert article.published_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # the page's own time wins
+    day_only = article_page("Переговори у Женеві", PARAGRAPHS, lang="uk-UA", published="2026-11-23")
+    assert extract_article(day_only, URL, (URL,), link).published_at == listed  # the page's day, the feed's time
     assert article.content_hash == content_hash(article.text.upper())
     assert article.source == "pravda" and article.urls == (URL,)
 
@@ -40,7 +42,7 @@ def test_the_page_date_wins_when_the_feed_says_another_day_and_the_hint_fills_la
     url = "https://news.example.ua/world/talks-resume-in-geneva"  # no date in the URL
     link = Link(url=url, source="s", published_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
     article = extract_article(html, url, (url,), link, language_hint="uk")
-    assert article.published_at == datetime(2026, 11, 20, tzinfo=UTC)
+    assert article.published_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
     assert article.language == "uk"
 
 
@@ -70,7 +72,6 @@ def test_page_dates_come_from_metadata_or_url_and_only_when_believable(
     "html",
     [
         "",
-        "<html><body><p>Subscribe to read the full story.</p></body></html>",
         "<html><body><nav><a href='/'>Home</a> <a href='/world'>World</a></nav></body></html>",
         "\x00\x01\x02 not html at all \xff",
     ],

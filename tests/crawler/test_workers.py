@@ -26,11 +26,15 @@ def test_workers_extract_exactly_what_inline_extraction_does() -> None:
     pool = ExtractionPool(2)
     try:
         article = asyncio.run(pool.extract(HTML, URL, (URL,), LINK, "en"))
+        bare = Link(url=URL, source="s")
         with pytest.raises(ExtractionError, match="no article found"):
-            asyncio.run(pool.extract("<html><body>short</body></html>", URL, (URL,), LINK, None))
+            asyncio.run(pool.extract("<html><body>  </body></html>", URL, (URL,), bare, None))
+        short = asyncio.run(pool.extract("<html><body>short</body></html>", URL, (URL,), LINK, None))
     finally:
         pool.close()
     assert article == extract_article(HTML, URL, (URL,), LINK, "en")
+    assert article.status == "article" and article.title == "Talks resume in Geneva"
+    assert (short.status, short.text, short.title) == ("not_article", "", "Talks")
 
 
 def test_a_killed_worker_fails_its_page_and_the_pool_recovers() -> None:

@@ -1,0 +1,179 @@
+"""What is on an article page but is not the article: removed from the tree before trafilatura reads it, and
+from the lines it returns.
+
+Every false alert comes from such text: a "Read also: Putin ready to talk" teaser under an unrelated story,
+reader comments, photo credits naming people. trafilatura drops most of it; these rules catch what it
+leaves on real pages (tests/crawler/test_boilerplate.py has one case each, bench/extraction.py the figures):
+
+- blocks whose class, id, role or aria-label name them: comments, related/recommended/teaser/"more" lists,
+  newsletter, subscription and call-to-action boxes, share bars, author bios, trust badges, captions;
+- <figcaption>: captions and photo credits name people who are not the story's subject;
+- short paragraphs that are mostly one link (a teaser for another story inside the body);
+- lines that start like "Read more:", "MORE:", "Czytaj też", "Lesen Sie auch", "Читайте також"...;
+- credit and sign-off lines ("Photo: Reuters", "aja/PAP", "(c) 2024 ...").
+
+A block is never removed when it holds most of the page's text: a class like "article-with-related" on the
+article's own container must not empty the page.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from lxml.html import HtmlElement
+
+# Class/id/role/aria words of blocks that are not the article (not "ad": trafilatura drops ads itself, and
+# "paywall" often wraps the very text a subscriber reads). Matched against each token of the class and id,
+# split on - _ and camelCase humps, so "c-letters-cta", "TrustBadge-trust-badge" and "intext-links" match.
+_BLOCK_WORDS = {
+    "comment", "comments", "kommentare", "commentaires", "comentarios", "disqus", "related", "relacionadas",
+    "recommended", "recommendations", "recirculation", "recirc", "teaser", "teasers", "promo", "promos",
+    "newsletter", "newsletters", "subscribe", "subscription", "cta", "share", "sharing", "social",
+    "sharebar", "trustbadge", "readmore", "readalso", "bio", "outbrain", "taboola",
+    "sponsored", "caption", "credit", "credits", "byline", "author",
+    "tags", "breadcrumb", "breadcrumbs", "more", "also", "popular", "trending", "signup", "donate", "letters",
+}
+# Pairs of adjacent words that together name such a block ("read more", "more stories", "in text links").
+_BLOCK_PAIRS = {("read", "more"), ("read", "also"), ("more", "stories"), ("more", "news"), ("in", "text"),
+                ("see", "also"), ("author", "info"), ("about", "author"), ("most", "read")}
+# ...but words that mark the article itself win: "article-body related-links" is still the body.
+_KEEP_WORDS = {"body", "content", "text", "story", "article", "main", "post", "entry", "cuerpo", "artikel"}
+_INLINE_WORDS = {"related", "more", "readmore", "readalso", "teaser", "also", "promo"}
+_COMMENT_WORDS = {"comment", "comments", "kommentare", "commentaires", "comentarios", "disqus"}
+_PROSE_WORDS = 40  # a paragraph this long is prose: a block holding one is not removed for its name alone
+_HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+_MOSTLY_TEXT = 0.4  # a block holding more than this share of the page's text is never removed
+_TEASER_WORDS = 30  # a paragraph of at most this many words that is mostly one link is a teaser
+_LINK_SHARE = 0.7
+_HEADLINE_WORDS = 20
+
+# Lines that introduce a teaser for another story, in the languages of the outlets users follow.
+_TEASER_LINE = re.compile(
+    r"^\W{0,3}(?:read (?:more|also|next)|more|related|see also|also read|watch|listen|recommended|"
+    r"czytaj (?:też|także|również|więcej)|dowiedz się więcej|zobacz (?:też|także)|przeczytaj (?:też|także)|"
+    r"lesen sie (?:auch|mehr|hier)|mehr zum thema|auch interessant|"
+    r"lire (?:aussi|également|plus)|à lire aussi|voir aussi|"
+    r"lea (?:también|más)|leer más|lee también|ver también|te puede interesar|"
+    r"leia (?:também|mais)|"
+    r"читайте (?:также|також|тоже)|смотрите также|читати також|дивіться також|більше|"
+    r"continua a leggere|leggi anche)\b\s*[:>»-]",
+    re.IGNORECASE,
+)
+# Credit and sign-off lines: "Photo: AP", "Foto: dpa", "(c) Reuters 2024", "aja/PAP", "Image copyright ...".
+_CREDIT_LINE = re.compile(
+    r"^\W{0,2}(?:(?:photo|foto|fotos|picture|image|bild|zdjęcie|фото)s?(?: credit| copyright)?\s*[:/©]"
+    r"|image copyright|getty images$|©|\(c\)\s|copyright \d{4}"
+    r"|[a-ząćęłńóśźż]{2,5}(?:/[A-Za-zĄĆĘŁŃÓŚŹŻ]{2,12})+\W{0,2}$)",
+    re.IGNORECASE,
+)
+_CREDIT_WORDS = 12  # a credit line is short
+# "Write to us at ... or subscribe to our newsletter": a contact or newsletter line, short, naming one of these.
+_NEWSLETTER_LINE = re.compile(r"newsletter|subscribe|suscrib|abonnier|abonnez|подпис|підпис|prenumer|@\w+\.\w+",
+                              re.IGNORECASE)
+_NEWSLETTER_WORDS = 40
+
+
+def strip_blocks(tree: HtmlElement) -> int:
+    """Remove the blocks that are not the article from ``tree`` (in place); returns how many were removed."""
+    total = _paragraph_text(tree)
+    removed = 0
+    for element in list(tree.iter("figcaption")):
+        removed += _drop(element)
+    for element in tree.xpath("//body//*[@class or @id or @role or @aria-label]"):
+        if element.getparent() is None or element.tag in {"body", "html", "main", "article"}:
+            continue
+        words = _words(element)
+        if not _names_boilerplate(words):
+            continue
+        if total and _paragraph_text(element) > _MOSTLY_TEXT * total or _holds_headline(element):
+            continue
+        if _has_long_paragraph(element) and not _COMMENT_WORDS & set(words):
+            continue  # teasers and boxes are short; a paragraph of prose is the article's (comments aside)
+        removed += _drop(element)
+    for paragraph in list(tree.iter("p", "li", "h2", "h3", "h4")):
+        if paragraph.getparent() is not None and _is_link_teaser(paragraph):
+            removed += _drop(paragraph)
+    return removed
+
+
+def clean_lines(text: str) -> str:
+    """``text`` without teaser-introducing lines and credit lines."""
+    kept = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and _TEASER_LINE.match(stripped) and len(stripped.split()) <= _TEASER_WORDS:
+            continue
+        if stripped and len(stripped.split()) <= _CREDIT_WORDS and _CREDIT_LINE.match(stripped):
+            continue
+        if stripped and len(stripped.split()) <= _NEWSLETTER_WORDS and len(_NEWSLETTER_LINE.findall(stripped)) >= 2:
+            continue
+        kept.append(line)
+    return "\n".join(kept).strip()
+
+
+def _words(element: HtmlElement) -> list[str]:
+    raw = " ".join(filter(None, (element.get("class"), element.get("id"), element.get("role"),
+                                 element.get("aria-label"))))
+    return [hump.lower() for token in re.split(r"[\s\-_:./]+", raw) if token for hump in _HUMPS.findall(token)]
+
+
+def _names_boilerplate(words: list[str]) -> bool:
+    if not words:
+        return False
+    hit = any(word in _BLOCK_WORDS for word in words) or any(pair in _BLOCK_PAIRS for pair in pairwise(words))
+    if not hit:
+        return False
+    if any(word in _KEEP_WORDS for word in words):
+        # "article-body" stays; "article-related", "intext-links" inside the body go (they name an insert).
+        return any(word in _INLINE_WORDS or word in {"comment", "comments", "newsletter", "caption", "credit"}
+                   for word in words) and not {"body", "content", "text"} & set(words)
+    return True
+
+
+def _is_link_teaser(paragraph: HtmlElement) -> bool:
+    text = _text_of(paragraph)
+    words = len(text.split())
+    if not words or words > _TEASER_WORDS:
+        return False
+    linked = sum(len(_text_of(link)) for link in paragraph.iter("a"))
+    if linked >= _LINK_SHARE * len(text):
+        return True
+    # <p><em>Ex-commander of US forces in Europe: <a>Russia is dangerous</a></em></p>: a whole short paragraph
+    # set in italics or bold around a link is another story's headline.
+    children = [child for child in paragraph if isinstance(child.tag, str)]
+    return (words <= _HEADLINE_WORDS and len(children) == 1 and children[0].tag in {"em", "strong", "b", "i"}
+            and _text_of(children[0]) == text and next(children[0].iter("a"), None) is not None)
+
+
+def _paragraph_text(element: HtmlElement) -> int:
+    """Characters of paragraph text under ``element``: where the article is, whatever else the page holds."""
+    return sum(len(paragraph.text_content()) for paragraph in element.iter("p"))
+
+
+def _has_long_paragraph(element: HtmlElement) -> bool:
+    return any(len(paragraph.text_content().split()) >= _PROSE_WORDS for paragraph in element.iter("p"))
+
+
+def _holds_headline(element: HtmlElement) -> bool:
+    return next(element.iter("h1"), None) is not None
+
+
+def _text_of(element: HtmlElement) -> str:
+    return " ".join(element.text_content().split())
+
+
+def _drop(element: HtmlElement) -> int:
+    """Remove ``element`` but keep the text that follows it (its tail belongs to the parent)."""
+    parent = element.getparent()
+    if parent is None:
+        return 0
+    tail = element.tail
+    previous = element.getprevious()
+    if tail and tail.strip():
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+    return 1
