@@ -12,6 +12,7 @@ import lxml.etree
 import lxml.html
 import trafilatura
 from htmldate import find_date
+from trafilatura.utils import load_html
 
 from crawler.boilerplate import clean_lines, strip_blocks
 from crawler.dating import from_day, published_and_modified
@@ -112,8 +113,9 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         ExtractionError: the page holds nothing at all (not HTML, no text and no headline).
     """
     try:
-        tree = lxml.html.fromstring(html) if html.strip() else None
-    except (ValueError, lxml.etree.ParserError) as exc:  # lxml refuses some byte-order and XML-declaration mixes
+        # trafilatura's own loader: it takes what lxml.html refuses (an XHTML page's <?xml encoding?> line).
+        tree = load_html(html) if html.strip() else None
+    except (ValueError, lxml.etree.ParserError) as exc:
         raise ExtractionError(f"not an HTML page: {one_line(exc)}") from exc
     if tree is None:
         raise ExtractionError("no article found (an empty page)")

@@ -118,3 +118,9 @@ def test_teaser_paywalled_and_not_article_pages_get_a_status_and_no_noise() -> N
     assert (other.status, other.text, other.title) == ("not_article", "", "World news")
     # Two teasers with the same lead are two stories, not one duplicate of the other.
     assert extract(teaser).content_hash != extract(teaser, url=URL + "-2").content_hash
+
+
+def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
+    html = '<?xml version="1.0" encoding="utf-8"?>\n' + page()
+    article = extract(html)
+    assert article.status == "article" and "prisoner exchange" in article.text
