@@ -25,9 +25,10 @@ from lxml.html import HtmlElement
 
 # Class/id/role/aria words of blocks that are not the article (not "ad": trafilatura drops ads itself, and
 # "paywall" often wraps the very text a subscriber reads). Matched against each token of the class and id,
-# split on - _ and camelCase humps, so "c-letters-cta", "TrustBadge-trust-badge" and "intext-links" match.
-_BLOCK_WORDS = {
-    "comment", "comments", "kommentare", "commentaires", "comentarios", "disqus", "related", "relacionadas",
+# split on - _ and camelCase humps, so "c-letters-cta" and "TrustBadge-trust-badge" match.
+_COMMENT_WORDS = {"comment", "comments", "kommentare", "commentaires", "comentarios", "disqus"}
+_BLOCK_WORDS = _COMMENT_WORDS | {
+    "related", "relacionadas",
     "recommended", "recommendations", "recirculation", "recirc", "teaser", "teasers", "promo", "promos",
     "newsletter", "newsletters", "subscribe", "subscription", "cta", "share", "sharing", "social",
     "sharebar", "trustbadge", "readmore", "readalso", "bio", "outbrain", "taboola",
@@ -39,8 +40,8 @@ _BLOCK_PAIRS = {("read", "more"), ("read", "also"), ("more", "stories"), ("more"
                 ("see", "also"), ("author", "info"), ("about", "author"), ("most", "read")}
 # ...but words that mark the article itself win: "article-body related-links" is still the body.
 _KEEP_WORDS = {"body", "content", "text", "story", "article", "main", "post", "entry", "cuerpo", "artikel"}
+_INSERT_WORDS = _COMMENT_WORDS | {"newsletter", "caption", "credit"}
 _INLINE_WORDS = {"related", "more", "readmore", "readalso", "teaser", "also", "promo"}
-_COMMENT_WORDS = {"comment", "comments", "kommentare", "commentaires", "comentarios", "disqus"}
 _PROSE_WORDS = 40  # a paragraph this long is prose: a block holding one is not removed for its name alone
 _HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _MOSTLY_TEXT = 0.4  # a block holding more than this share of the page's text is never removed
@@ -126,8 +127,8 @@ def _names_boilerplate(words: list[str]) -> bool:
         return False
     if any(word in _KEEP_WORDS for word in words):
         # "article-body" stays; "article-related", "intext-links" inside the body go (they name an insert).
-        return any(word in _INLINE_WORDS or word in {"comment", "comments", "newsletter", "caption", "credit"}
-                   for word in words) and not {"body", "content", "text"} & set(words)
+        return any(word in _INLINE_WORDS or word in _INSERT_WORDS for word in words) \
+            and not {"body", "content", "text"} & set(words)
     return True
 
 

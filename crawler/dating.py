@@ -10,7 +10,6 @@ reading of the page (its fast mode), which the caller runs only when nothing els
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 
 from crawler.listing import believable, from_iso, from_text
@@ -25,12 +24,12 @@ def published_and_modified(
     signals: PageSignals, url: str, listed: datetime | None, now: datetime | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """(published, modified) of the page; modified only when later than published."""
-    published = _first(_page_dates(signals.ld_published, signals.meta_published, signals.times[:1]), now)
+    published = _first([signals.ld_published, *signals.meta_published, *signals.times[:1]], now)
     if published is None:
         published = believable(listed, now) or _url_date(url, now)
     elif listed is not None and listed.astimezone(UTC).date() == published.date() and _is_midnight(published):
         published = listed  # the page gave the day only; the listing has the time
-    modified = _first(_page_dates(signals.ld_modified, signals.meta_modified), now)
+    modified = _first([signals.ld_modified, *signals.meta_modified], now)
     if modified is not None and published is not None and modified <= published:
         modified = None
     return published, modified
@@ -47,19 +46,10 @@ def from_day(value: str | None, now: datetime | None = None) -> datetime | None:
     return believable(datetime.combine(day, time(), tzinfo=UTC), now)
 
 
-def _page_dates(*groups: Iterable[str | None]) -> list[str]:
-    values: list[str] = []
-    for group in groups:
-        if isinstance(group, str) or group is None:
-            values.extend([group] if group else [])
-        else:
-            values.extend(value for value in group if value)
-    return values
-
-
-def _first(values: list[str], now: datetime | None) -> datetime | None:
+def _first(values: list[str | None], now: datetime | None) -> datetime | None:
+    """The first of ``values`` that reads as a believable time."""
     for value in values:
-        moment = _parse(value)
+        moment = _parse(value) if value else None
         if believable(moment, now) is not None:
             return moment
     return None

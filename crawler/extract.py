@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import lxml.etree
-import lxml.html
 import trafilatura
 from htmldate import find_date
 from trafilatura.utils import load_html
@@ -40,9 +39,9 @@ _META_LANG = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"\w+")
-_PAYWALL_FLAG = re.compile(r'"isAccessibleForFree"\s*:\s*"?(?:false|False|no)"?')
-_PAYWALL_XPATH = ("//*[contains(@class, 'paywall') or contains(@id, 'paywall') or contains(@class, 'piano-')"
-                  " or contains(@class, 'subscriber-only') or contains(@class, 'premium-content')]")
+# A paywall's block in the markup: class or id naming it (Piano's "piano-" widgets among them).
+_PAYWALL_MARKUP = re.compile(r"""(?:class|id)\s*=\s*["'][^"']*(?:paywall|piano-|subscriber-only|premium-content)""",
+                             re.IGNORECASE)
 # "Subscribe to read", "This article is for subscribers", "Nur für Abonnenten", "Réservé aux abonnés"...
 _PAYWALL_TEXT = re.compile(
     r"subscribe to (?:read|continue)|for subscribers only|this (?:article|content) is (?:for|available to) "
@@ -120,8 +119,6 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     if tree is None:
         raise ExtractionError("no article found (an empty page)")
     signals = read_signals(tree)
-    declared = declared_language(html)
-    status = page_status(signals, tree)
     strip_blocks(tree)
     try:
         document = trafilatura.bare_extraction(
@@ -139,8 +136,8 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         status = "article"
     elif not headline:  # nothing to show for it: a crawl problem, and the page is tried again next time
         raise ExtractionError(f"no article found ({words} words of text, need {MIN_ARTICLE_WORDS})")
-    elif status is None:
-        status = "not_article"
+    else:
+        status = page_status(signals, html)
     published, modified = published_and_modified(signals, url, link.published_at)
     if published is None and status == "article":
         published = from_day(_htmldate(html, url))
@@ -155,7 +152,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         text=text,
         author=", ".join(signals.authors[:5]) or None,
         site_name=signals.site_names[0] if signals.site_names else None,
-        language=detect_language(f"{title}\n{text}", declared or language_hint),
+        language=detect_language(f"{title}\n{text}", declared_language(html) or language_hint),
         published_at=published,
         modified_at=modified,
         status=status,
@@ -178,23 +175,15 @@ def _fuller(text: str, ld_body: str | None) -> str:
     return clean_lines(ld_body) if shared >= LD_BODY_COVERS * len(ours) else text
 
 
-def page_status(signals: PageSignals, tree: lxml.html.HtmlElement) -> str | None:
-    """What a page with too little text is, from its signals: paywalled (JSON-LD isAccessibleForFree false, a
-    paywall block or a subscribe-to-read line), teaser (it describes itself as an article), or None (nothing
-    says it is an article: not_article). Read before the boilerplate is stripped."""
-    if _PAYWALL_FLAG.search(html_head(tree)) or tree.xpath(_PAYWALL_XPATH):
+def page_status(signals: PageSignals, html: str) -> str:
+    """What a page with too little text for an article is: paywalled (JSON-LD isAccessibleForFree false, a
+    paywall block or a subscribe-to-read line in the page as fetched), teaser (it describes itself as an
+    article) or not_article. Only asked of short pages: the markup is searched, not parsed again."""
+    if signals.free is False or _PAYWALL_MARKUP.search(html) or _PAYWALL_TEXT.search(html):
         return "paywalled"
-    body = " ".join(tree.text_content().split())[:5000]
-    if _PAYWALL_TEXT.search(body):
-        return "paywalled"
-    if signals.ld_headline or signals.ld_published or tree.xpath("//meta[@property='og:type'][@content='article']"):
+    if signals.ld_headline or signals.ld_published or signals.og_type == "article":
         return "teaser"
-    return None
-
-
-def html_head(tree: lxml.html.HtmlElement) -> str:
-    """The JSON-LD text of the page, where a paywall flag would be."""
-    return " ".join(script.text or "" for script in tree.xpath("//script[@type='application/ld+json']"))
+    return "not_article"
 
 
 def _htmldate(html: str, url: str) -> str | None:

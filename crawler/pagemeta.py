@@ -33,6 +33,8 @@ class PageSignals:
     ld_headline: str | None = None
     ld_body: str | None = None  # JSON-LD articleBody: the publisher's own plain text of the article, when given
     og_title: str | None = None
+    og_type: str | None = None
+    free: bool | None = None  # JSON-LD isAccessibleForFree: False on a paywalled article
     twitter_title: str | None = None
     h1: list[str] = field(default_factory=list)  # in document order, the ones inside <article>/<main> first
     title: str | None = None  # the <title> element
@@ -57,6 +59,8 @@ def read_signals(tree: HtmlElement) -> PageSignals:
         signals.ld_modified = signals.ld_modified or _text(item.get("dateModified"))
         signals.authors.extend(_names(item.get("author")))
         signals.site_names.extend(_names(item.get("publisher")))
+        if signals.free is None and "isAccessibleForFree" in item:
+            signals.free = str(item["isAccessibleForFree"]).strip().lower() not in {"false", "no", "0"}
     for meta in tree.iter("meta"):
         key = (meta.get("property") or meta.get("name") or meta.get("itemprop") or "").strip().lower()
         value = _text(meta.get("content"))
@@ -64,6 +68,8 @@ def read_signals(tree: HtmlElement) -> PageSignals:
             continue
         if key == "og:title":
             signals.og_title = signals.og_title or value
+        elif key == "og:type":
+            signals.og_type = signals.og_type or value.lower()
         elif key == "twitter:title":
             signals.twitter_title = signals.twitter_title or value
         elif key in _PUBLISHED_META:

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from bench.extraction import token_f1
 from tests.conftest import run_newsmon, write_config
 from tests.servers import Outlet, serve_aeb
 
 pytestmark = pytest.mark.corpus
-
-
-def token_f1(extracted: str, expected: str) -> float:
-    """Bag-of-words token F1, the AEB measure."""
-    got = Counter(re.findall(r"\w+", extracted.lower()))
-    want = Counter(re.findall(r"\w+", expected.lower()))
-    common = sum((got & want).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(got.values()), common / sum(want.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def test_aeb_pages_crawled_end_to_end_keep_trafilatura_quality(tmp_path: Path, corpus: Path, outlet: Outlet) -> None:
