@@ -7,6 +7,8 @@ leaves on real pages (tests/crawler/test_boilerplate.py has one case each, bench
 
 - blocks whose class, id, role or aria-label name them: comments, related/recommended/teaser/"more" lists,
   newsletter, subscription and call-to-action boxes, share bars, author bios, trust badges, captions;
+- blocks the page hides (``display: none``, ``visibility: hidden``, ``hidden``): menus, sign-in forms, pop-ups and
+  schema.org copies of the article that would repeat its text;
 - <figcaption>: captions and photo credits name people who are not the story's subject;
 - short paragraphs that are mostly one link (a teaser for another story inside the body);
 - lines that start like "Read more:", "MORE:", "Czytaj też", "Lesen Sie auch", "Читайте також"...;
@@ -48,6 +50,8 @@ _MOSTLY_TEXT = 0.4  # a block holding more than this share of the page's text is
 _TEASER_WORDS = 30  # a paragraph of at most this many words that is mostly one link is a teaser
 _LINK_SHARE = 0.7
 _HEADLINE_WORDS = 20
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_MOSTLY_HIDDEN = 0.5  # ...but a hidden block holding most of the page's text is an article a script reveals
 
 # Lines that introduce a teaser for another story, in the languages of the outlets users follow.
 _TEASER_LINE = re.compile(
@@ -79,6 +83,10 @@ def strip_blocks(tree: HtmlElement) -> int:
     """Remove the blocks that are not the article from ``tree`` (in place); returns how many were removed."""
     total = _paragraph_text(tree)
     removed = 0
+    for element in tree.xpath("//body//*[@style or @hidden]"):
+        if element.getparent() is not None and _is_hidden(element) \
+                and not _paragraph_text(element) > _MOSTLY_HIDDEN * total:
+            removed += _drop(element)
     for element in list(tree.iter("figcaption")):
         removed += _drop(element)
     for element in tree.xpath("//body//*[@class or @id or @role or @aria-label]"):
@@ -130,6 +138,10 @@ def _names_boilerplate(words: list[str]) -> bool:
         return any(word in _INLINE_WORDS or word in _INSERT_WORDS for word in words) \
             and not {"body", "content", "text"} & set(words)
     return True
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    return element.get("hidden") is not None or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
 
 
 def _is_link_teaser(paragraph: HtmlElement) -> bool:

@@ -13,6 +13,7 @@ import trafilatura
 from htmldate import find_date
 from trafilatura.utils import load_html
 
+from crawler.bodyparts import add_lead, body_parts, join_parts, page_lead
 from crawler.boilerplate import clean_lines, strip_blocks
 from crawler.dating import from_day, published_and_modified
 from crawler.headline import choose_headline
@@ -94,8 +95,9 @@ def content_hash(text: str) -> str:
 
 def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None = None) -> Article:
     """Clean one article page: trafilatura on the page without its boilerplate blocks (crawler.boilerplate),
-    the headline and dates chosen from the page's own signals (crawler.headline, crawler.dating), the language
-    read from the text (crawler.language).
+    with the lead and the parts of a split body it leaves out (crawler.bodyparts), the headline and dates
+    chosen from the page's own signals (crawler.headline, crawler.dating), the language read from the text
+    (crawler.language).
 
     Args:
         html: the page, decoded.
@@ -120,6 +122,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         raise ExtractionError("no article found (an empty page)")
     signals = read_signals(tree)
     strip_blocks(tree)
+    lead, parts = page_lead(tree, signals.descriptions), body_parts(tree)
     try:
         document = trafilatura.bare_extraction(
             tree,
@@ -129,7 +132,8 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         )
     except Exception as exc:  # trafilatura raises a wide range of parser errors on hostile pages
         raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
-    text = _fuller(clean_lines((getattr(document, "text", None) or "").strip()), signals.ld_body)
+    text = add_lead(join_parts((getattr(document, "text", None) or "").strip(), parts), lead)
+    text = _fuller(clean_lines(text), signals.ld_body)
     words = len(_WORD.findall(text))
     headline = choose_headline(signals, url, _clean(link.title))
     if words >= MIN_ARTICLE_WORDS:

@@ -10,9 +10,14 @@ from dataclasses import dataclass, field
 from html import unescape
 from typing import Any
 
+import lxml.etree
+import lxml.html
 from lxml.html import HtmlElement
 
 _SPACE = re.compile(r"\s+")
+_MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
+_NOT_TEXT = ("script", "style", "iframe", "img", "figure", "figcaption", "noscript", "video", "audio")
+_LINE_BLOCKS = ("p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "section", "body")
 # JSON-LD types that describe the article itself (schema.org Article and its news/blog subtypes).
 _ARTICLE_TYPE = re.compile(r"(?:News|Reportage|Analysis|Opinion|Review|Background|Report|Scholarly|Tech)?Article$"
                            r"|^BlogPosting$|^LiveBlogPosting$|^Report$", re.IGNORECASE)
@@ -23,6 +28,7 @@ _PUBLISHED_META = ("article:published_time", "og:article:published_time", "datep
 _MODIFIED_META = ("article:modified_time", "og:updated_time", "datemodified", "lastmod", "last-modified",
                   "dcterms.modified", "article.updated")
 _AUTHOR_META = ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl")
+_DESCRIPTION_META = ("og:description", "description", "twitter:description", "dc.description")
 _SITE_META = ("og:site_name", "application-name", "twitter:site")
 
 
@@ -44,6 +50,7 @@ class PageSignals:
     meta_modified: list[str] = field(default_factory=list)
     times: list[str] = field(default_factory=list)  # <time datetime> values, in document order
     authors: list[str] = field(default_factory=list)
+    descriptions: list[str] = field(default_factory=list)  # JSON-LD, og:, twitter: and <meta> descriptions
     site_names: list[str] = field(default_factory=list)
 
 
@@ -54,10 +61,11 @@ def read_signals(tree: HtmlElement) -> PageSignals:
         signals.ld_headline = signals.ld_headline or _text(item.get("headline") or item.get("name"))
         body = item.get("articleBody")
         if isinstance(body, str) and body.strip() and not signals.ld_body:
-            signals.ld_body = unescape(body).strip()
+            signals.ld_body = _plain(unescape(body)).strip()
         signals.ld_published = signals.ld_published or _text(item.get("datePublished") or item.get("dateCreated"))
         signals.ld_modified = signals.ld_modified or _text(item.get("dateModified"))
         signals.authors.extend(_names(item.get("author")))
+        signals.descriptions.extend(filter(None, [_text(item.get("description"))]))
         signals.site_names.extend(_names(item.get("publisher")))
         if signals.free is None and "isAccessibleForFree" in item:
             signals.free = str(item["isAccessibleForFree"]).strip().lower() not in {"false", "no", "0"}
@@ -78,6 +86,8 @@ def read_signals(tree: HtmlElement) -> PageSignals:
             signals.meta_modified.append(value)
         elif key in _AUTHOR_META and not value.startswith(("http://", "https://", "@")):
             signals.authors.append(value)
+        elif key in _DESCRIPTION_META:
+            signals.descriptions.append(value)
         elif key in _SITE_META:
             signals.site_names.append(value.removeprefix("@"))
     signals.title = _text(next((t.text_content() for t in tree.iter("title")), None))
@@ -86,6 +96,7 @@ def read_signals(tree: HtmlElement) -> PageSignals:
     signals.times = [value for value in (_text(t.get("datetime")) for t in tree.iter("time")) if value]
     signals.authors = list(dict.fromkeys(signals.authors))
     signals.site_names = list(dict.fromkeys(signals.site_names))
+    signals.descriptions = list(dict.fromkeys(signals.descriptions))
     return signals
 
 
@@ -111,6 +122,26 @@ def _json_ld_articles(tree: HtmlElement) -> list[dict[str, Any]]:
                 if any(isinstance(kind, str) and _ARTICLE_TYPE.search(kind) for kind in kinds):
                     found.append(item)
     return found
+
+
+def _plain(body: str) -> str:
+    """A JSON-LD articleBody as plain lines: some publishers put the body's HTML in it (a <p> per paragraph,
+    <img>, captions in <span>, <iframe> embeds) instead of its text."""
+    if not _MARKUP.search(body):
+        return body
+    try:
+        fragment = lxml.html.fragment_fromstring(body, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return _MARKUP.sub(" ", body)
+    for element in list(fragment.iter(*_NOT_TEXT)):
+        if element.getparent() is not None:
+            element.drop_tree()  # keeps the tail: the text after an <img> is still the article's
+    for element in fragment.iter(*_LINE_BLOCKS):
+        element.tail = "\n" + (element.tail or "")
+        if element.tag != "br":
+            element.text = "\n" + (element.text or "")
+    lines = (_SPACE.sub(" ", line).strip() for line in fragment.text_content().splitlines())
+    return "\n".join(line for line in lines if line)
 
 
 def _names(value: Any) -> list[str]:

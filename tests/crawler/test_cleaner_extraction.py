@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import lxml.html
 import pytest
 
+from crawler.bodyparts import body_parts
 from crawler.boilerplate import clean_lines
 from crawler.extract import Link, extract_article
 
@@ -124,3 +126,85 @@ def test_an_xhtml_page_with_an_xml_declaration_is_read() -> None:
     html = '<?xml version="1.0" encoding="utf-8"?>\n' + page()
     article = extract(html)
     assert article.status == "article" and "prisoner exchange" in article.text
+
+
+def test_a_hidden_copy_of_the_article_is_not_read_twice() -> None:
+    copy = ('<div style="display:none;" itemscope itemtype="http://schema.org/NewsArticle">'
+            '<h1 itemprop="name">Geneva talks resume</h1><div itemprop="keywords">geneva,talks,putin</div>'
+            '<div itemprop="datePublished">2026-11-20T08:57:40+01:00</div>'
+            + "".join(f"<p itemprop='articleBody'>{text}</p>" for text in BODY[:2]) + "</div>")
+    article = extract(page(inside=copy + '<div hidden><p>Sign in to save Putin stories to your list.</p></div>'))
+    assert article.text.count("refine the peace framework") == 1, article.text
+    assert "putin" not in article.text.lower() and "2026-11-20" not in article.text
+
+
+def test_a_hidden_block_holding_the_article_is_kept() -> None:
+    # A script reveals the body: hiding it is no reason to lose the story.
+    html = page().replace("<article>", '<article style="display: none">')
+    assert "prisoner exchange" in extract(html).text
+
+
+def test_a_body_split_in_two_containers_around_an_ad_is_read_whole() -> None:
+    first = "".join(f"<p>{text} The first part goes on at some length here.</p>" for text in BODY)
+    second = ("<p>In the second half of the story, the ombudsman named the Zaporizhzhia exchange point as the "
+              "likely place, and said the lists were ready.</p>"
+              "<p>Officials in Moscow did not comment on the exchange on Monday evening, despite repeated calls.</p>")
+    body = '<div class="grid--item body body__container article__body">{}</div>'
+    html = (f"<html><head><title>Geneva talks resume</title></head><body><article><h1>Geneva talks resume</h1>"
+            f'<div class="row"><div class="col">{body.format(first * 3)}</div>'
+            f'<div class="ad-rail"><div class="ad">Advertisement</div></div>'
+            f'<div class="col">{body.format(second)}</div></div></article></body></html>')
+    text = extract(html).text
+    assert "refine the peace framework" in text and "Zaporizhzhia exchange point" in text, text
+    assert text.index("refine the peace framework") < text.index("Zaporizhzhia"), text
+
+
+@pytest.mark.parametrize(("classes", "joined"), [
+    ("grid--item body body__container article__body", True),
+    ("story-body", True),
+    ("postContent", True),
+    ("body", False),  # taz.de: the article and the reader comments below it share class="body"
+    ("content", False),
+    ("article-teaser", False),
+])
+def test_only_containers_named_as_the_article_body_are_taken_for_parts(classes: str, joined: bool) -> None:
+    parts = "".join(f'<div class="col"><div class="{classes}"><p>{text}</p></div></div><div class="ad"></div>'
+                    for text in BODY)
+    tree = lxml.html.fromstring(f"<html><body>{parts}</body></html>")
+    found = body_parts(tree)
+    assert bool(found) is joined
+    if joined:
+        assert [part.paragraphs for part in found] == [(text,) for text in BODY]
+
+
+DESCRIPTION = "Negotiators refined the peace framework in Geneva, and a prisoner exchange is expected this month."
+
+
+def test_the_lead_under_the_headline_opens_the_text() -> None:
+    head = f'<meta property="og:description" content="{DESCRIPTION}">'
+    # Tagesspiegel: the headline and the lead in a header above the body, where trafilatura does not look.
+    header = (f'<header class="ts-article-header"><h1>Geneva talks resume</h1><div class="ts-meta">20.11.2026</div>'
+              f'<p class="ts-intro" itemprop="description">{DESCRIPTION}</p><address>By A. Writer</address></header>')
+    body = "".join(f"<p>{text}</p>" for text in BODY * 2)
+    html = (f"<html><head><title>Geneva talks resume</title>{head}</head><body>{header}"
+            f'<div class="ts-article-body">{body}</div></body></html>')
+    text = extract(html).text
+    assert text.startswith(DESCRIPTION + "\n" + BODY[0]), text
+    assert text.count(DESCRIPTION) == 1
+
+
+def test_a_teaser_box_that_is_not_the_description_is_not_taken_for_the_lead() -> None:
+    head = f'<meta property="og:description" content="{DESCRIPTION}">'
+    teaser = ('<div class="teaser"><p>Putin says he is prepared to discuss a ceasefire if the front line is '
+              "frozen where it stands today.</p></div>")
+    assert "Putin" not in extract(page(extra_head=head, after=teaser)).text
+
+
+def test_a_json_ld_body_written_in_html_is_read_as_text() -> None:
+    longer = [*BODY, "The ombudsman named the Zaporizhzhia exchange point as the likely place for the exchange."]
+    markup = "<body>" + "".join(f"<p>{text}</p>" for text in longer) + (
+        '<div align="center"><img src="x.jpg" alt="talks"><iframe src="https://video.example/x"></iframe></div></body>')
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Geneva talks resume", "articleBody": markup})
+    text = extract(page(extra_head=f'<script type="application/ld+json">{ld}</script>')).text
+    assert "Zaporizhzhia exchange point" in text and "<" not in text, text
+    assert text.splitlines()[0] == BODY[0]
