@@ -55,13 +55,14 @@ def source_health(session: Session, names: Sequence[str], now: datetime) -> list
 
 
 def _recent_runs(source_ids: list[int]) -> Select[tuple[CrawlRun]]:
-    """The last ``HISTORY`` runs of each source, newest first."""
+    """The last ``HISTORY`` finished runs of each source, newest first (a run the workers are still on says
+    nothing yet)."""
     numbered = (
         select(
             CrawlRun.id,
             func.row_number().over(partition_by=CrawlRun.source_id, order_by=CrawlRun.id.desc()).label("recency"),
         )
-        .where(CrawlRun.source_id.in_(source_ids))
+        .where(CrawlRun.source_id.in_(source_ids), CrawlRun.finished_at.is_not(None))
         .subquery()
     )
     recent = select(numbered.c.id).where(numbered.c.recency <= HISTORY)

@@ -193,13 +193,21 @@ class CrawlRun(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16))  # ok | partial | failed
+    status: Mapped[str] = mapped_column(String(16))  # ok | unchanged | partial | failed | running (shared)
     links: Mapped[int] = mapped_column(Integer, default=0)  # article links the source listed
     new: Mapped[int] = mapped_column(Integer, default=0)
     duplicate: Mapped[int] = mapped_column(Integer, default=0)
     known: Mapped[int] = mapped_column(Integer, default=0)  # links already stored, not fetched again
     failed: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)  # why the source itself could not be read
+    # A run shared by several workers (db.runs): requests queued and not yet done, and what the listing said,
+    # kept until the run is finished. Empty on runs of the single-machine mode.
+    pending: Mapped[int | None] = mapped_column(Integer)
+    not_modified: Mapped[bool | None] = mapped_column(Boolean)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    max_age: Mapped[float | None] = mapped_column(Float)
+    retry_after: Mapped[float | None] = mapped_column(Float)
 
     source: Mapped[Source] = relationship(lazy="joined")
     problems: Mapped[list[CrawlProblem]] = relationship(

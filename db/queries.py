@@ -173,29 +173,33 @@ def record_crawl_run(session: Session, source_id: int, tally: SourceTally) -> Cr
         problems=[CrawlProblem(url=url, reason=reason) for url, reason in tally.problems],
     )
     session.add(run)
-    _remember_validators(session, source_id, tally)
+    remember_validators(session, source_id, tally.status, tally.validators)
     return run
 
 
-def _remember_validators(session: Session, source_id: int, tally: SourceTally) -> None:
+def remember_validators(
+    session: Session, source_id: int, status: str, validators: tuple[str | None, str | None]
+) -> None:
     """Keep the listing's validators only after a complete read, so that a 304 never hides a story.
 
     If a page of the listing failed, or the listing itself, the validators are dropped: the next crawl reads
     the whole listing again and retries what was not stored. An unchanged listing keeps what it had.
     """
-    if tally.status == "unchanged":
+    if status == "unchanged":
         return
-    etag, last_modified = tally.validators if tally.status == "ok" else (None, None)
+    etag, last_modified = validators if status == "ok" else (None, None)
     session.execute(update(Source).where(Source.id == source_id).values(etag=etag, last_modified=last_modified))
 
 
-def listing_validators(session: Session) -> dict[tuple[str, str], tuple[str | None, str | None]]:
-    """(source name, listing URL) -> (ETag, Last-Modified) of every source that has any."""
-    rows = session.execute(
-        select(Source.name, Source.url, Source.etag, Source.last_modified).where(
-            or_(Source.etag.is_not(None), Source.last_modified.is_not(None))
-        )
+def listing_validators(
+    session: Session, names: Sequence[str] | None = None
+) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """(source name, listing URL) -> (ETag, Last-Modified) of every source that has any (of ``names`` only,
+    when given)."""
+    query = select(Source.name, Source.url, Source.etag, Source.last_modified).where(
+        or_(Source.etag.is_not(None), Source.last_modified.is_not(None))
     )
+    rows = session.execute(query.where(Source.name.in_(names)) if names is not None else query)
     return {(name, url): (etag, last_modified) for name, url, etag, last_modified in rows}
 
 

@@ -1,0 +1,156 @@
+"""Crawl runs shared by several workers (scale-out, ``newsmon run --role scheduler|worker``).
+
+The scheduler opens a run when it queues a source, with one request pending: the listing. Every worker that
+handles one of the run's requests adds what it did (links, stories, failures) and how many requests it
+queued in their turn, minus the one it finished, in one UPDATE; the worker whose UPDATE brings ``pending`` to
+zero finishes the run (status, the listing's validators). Several processes add to one run at once safely:
+each UPDATE is atomic and only one of them can see zero.
+
+A worker killed mid-run never brings its run to zero: the scheduler gives the run up after
+``service.crawl_time_limit`` (``give_up``), with the listing's validators dropped, so the next poll reads the
+whole listing again and fetches whatever was not stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from crawler.report import one_line
+from db.models import CrawlProblem, CrawlRun
+from db.queries import remember_validators
+
+RUNNING = "running"
+
+
+@dataclass(slots=True)
+class RunDelta:
+    """What one worker did for one run since it last said so."""
+
+    queued: int = 0  # requests it queued for the run (articles, nested sitemaps)
+    done: int = 0  # requests of the run it finished, whatever came of them
+    links: int = 0
+    new: int = 0
+    duplicate: int = 0
+    known: int = 0
+    failed: int = 0
+    error: str | None = None
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    not_modified: bool = False
+    validators: tuple[str | None, str | None] | None = None  # set when this worker read the listing itself
+    max_age: float | None = None
+    retry_after: float | None = None
+
+    def empty(self) -> bool:
+        return not (self.queued or self.done or self.problems or self.error)
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedRun:
+    id: int
+    source: str
+    status: str
+    links: int
+    new: int
+    duplicate: int
+    known: int
+    failed: int
+    error: str | None
+    seconds: float
+    max_age: float | None
+    retry_after: float | None
+
+
+def open_run(session: Session, source_id: int, now: datetime) -> int:
+    """A run of one source with its listing pending; returns its id (the job carries it to the workers)."""
+    run = CrawlRun(source_id=source_id, started_at=now, status=RUNNING, pending=1, links=0, new=0, duplicate=0,
+                   known=0, failed=0)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def add_to_run(session: Session, run_id: int, delta: RunDelta, now: datetime) -> bool:
+    """Add one worker's ``delta`` to the run; True when that finished it. A run given up already keeps its
+    figures (the stories the worker stored are stored all the same)."""
+    values: dict[str, object] = {
+        "pending": CrawlRun.pending + delta.queued - delta.done,
+        "links": CrawlRun.links + delta.links,
+        "new": CrawlRun.new + delta.new,
+        "duplicate": CrawlRun.duplicate + delta.duplicate,
+        "known": CrawlRun.known + delta.known,
+        "failed": CrawlRun.failed + delta.failed,
+    }
+    if delta.error:
+        values["error"] = func.coalesce(CrawlRun.error, one_line(delta.error))
+    if delta.not_modified:
+        values["not_modified"] = True
+    if delta.validators is not None:
+        values["etag"], values["last_modified"] = delta.validators
+    if delta.max_age is not None:
+        values["max_age"] = delta.max_age
+    if delta.retry_after is not None:
+        values["retry_after"] = delta.retry_after
+    pending = session.execute(
+        update(CrawlRun)
+        .where(CrawlRun.id == run_id, CrawlRun.finished_at.is_(None))
+        .values(**values)
+        .returning(CrawlRun.pending)
+    ).scalar_one_or_none()
+    if pending is None:
+        return False
+    session.add_all(CrawlProblem(run_id=run_id, url=url, reason=reason) for url, reason in delta.problems)
+    if pending > 0:
+        return False
+    return _finish(session, run_id, now)
+
+
+def give_up(
+    session: Session, run_ids: list[int] | None, limit: timedelta, now: datetime,
+    why: str = "not finished within service.crawl_time_limit",
+) -> list[int]:
+    """Finish the runs among ``run_ids`` (every open shared run when None) still open after ``limit``;
+    returns their ids."""
+    query = select(CrawlRun).where(CrawlRun.status == RUNNING, CrawlRun.finished_at.is_(None),
+                                   CrawlRun.started_at <= now - limit)
+    if run_ids is not None:
+        query = query.where(CrawlRun.id.in_(run_ids))
+    stale = session.scalars(query.with_for_update(of=CrawlRun)).all()
+    for run in stale:
+        run.error = run.error or (
+            f"{why}: {run.pending} requests not done (a worker stopped, or the queue is behind); the next poll "
+            "reads the listing again"
+        )
+        _finish(session, run.id, now)
+    return [run.id for run in stale]
+
+
+def finished_runs(session: Session, run_ids: list[int]) -> list[FinishedRun]:
+    """The runs among ``run_ids`` that are finished, with what came of them."""
+    if not run_ids:
+        return []
+    rows = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.finished_at.is_not(None)))
+    return [
+        FinishedRun(
+            id=run.id, source=run.source.name, status=run.status, links=run.links, new=run.new,
+            duplicate=run.duplicate, known=run.known, failed=run.failed, error=run.error,
+            seconds=((run.finished_at or run.started_at) - run.started_at).total_seconds(),
+            max_age=run.max_age, retry_after=run.retry_after,
+        )
+        for run in rows
+    ]
+
+
+def _finish(session: Session, run_id: int, now: datetime) -> bool:
+    run = session.execute(
+        select(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.finished_at.is_(None)).with_for_update(of=CrawlRun)
+    ).scalar_one_or_none()
+    if run is None:
+        return False  # another process finished it first
+    run.status = "failed" if run.error else "partial" if run.failed else "unchanged" if run.not_modified else "ok"
+    run.finished_at = now
+    remember_validators(session, run.source_id, run.status, (run.etag, run.last_modified))
+    return True
