@@ -13,6 +13,8 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
@@ -72,6 +74,35 @@ def extract_within(
         signal.signal(signal.SIGALRM, previous)
 
 
+PARENT_CHECK = 1.0  # seconds between a worker's looks at whether the crawl process is still there
+
+
+def _leave_with(crawl_pid: int) -> None:
+    """In each worker: exit when the crawl process is gone. A crawl process killed outright (SIGKILL, the OOM
+    killer) cannot shut its pool down, and the workers, children of the fork server, would wait for work for
+    ever (and keep the fork server alive with them)."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK)
+            if not _running(crawl_pid):
+                os._exit(0)
+
+    threading.Thread(target=watch, name="leave-with-crawl", daemon=True).start()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, PermissionError):  # gone (or the pid is another user's process now)
+        return False
+    try:  # a killed process not yet reaped by its parent is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return stat.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except (OSError, IndexError):  # no /proc (not Linux): alive as far as we can tell
+        return True
+
+
 class ExtractionPool:
     """Runs ``extract_article`` in ``workers`` processes (inline when 0) and survives a crashed worker.
 
@@ -87,7 +118,8 @@ class ExtractionPool:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["crawler.extract"])
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
+                                                 initializer=_leave_with, initargs=(os.getpid(),))
         return self._executor
 
     async def extract(

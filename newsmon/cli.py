@@ -196,21 +196,38 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
 @cli.command()
 @click.option("--http", type=HostPort(), metavar="HOST:PORT",
               help="Serve /healthz and Prometheus /metrics there, e.g. 127.0.0.1:8080.")
+@click.option("--role", type=click.Choice(["all", "scheduler", "worker"]), default="all", show_default=True,
+              envvar="NEWSMON_ROLE", show_envvar=True,
+              help="all: one machine does everything. scheduler: queue due sources in Redis and deliver alerts "
+                   "(one per database). worker: crawl what the scheduler queues (any number, on any machine).")
 @pass_state
-def run(state: State, http: tuple[str, int] | None) -> None:
+def run(state: State, http: tuple[str, int] | None, role: str) -> None:
     """Run the service: poll every source on schedule, deliver alerts, until SIGTERM or Ctrl-C.
 
     One `newsmon run` per database; a second one refuses to start. Logs one line per crawl and per
-    delivery run on stderr (use --log-format json for log shippers).
+    delivery run on stderr (use --log-format json for log shippers). To spread the crawling over several
+    machines, run one `--role scheduler` and any number of `--role worker`s with the same config.yaml, a
+    shared PostgreSQL and redis.url.
     """
     from newsmon.config import find_config_path
     from newsmon.logging import configure_logging
     from scheduler.service import Service
 
     config = state.config
+    if role != "all" and config.redis.url is None:
+        raise ConfigError([(f"--role {role} needs redis.url in the config (or NEWSMON_REDIS_URL): the scheduler "
+                            "and its workers share a Redis queue")])
     # A service's log is its only voice: one line per crawl at INFO, shown without -v.
     configure_logging(max(state.verbose, 1), json_lines=state.log_format == "json")
-    Service(config, find_config_path(state.config_path).resolve(), state.verbose, state.log_format, http).run()
+    if role == "worker":
+        if http:
+            raise click.UsageError("--http is served by the scheduler (or --role all), not by workers")
+        from crawler.sharedcrawl import run_worker
+
+        run_worker(config, state.verbose)
+        return
+    Service(config, find_config_path(state.config_path).resolve(), state.verbose, state.log_format, http,
+            role=role).run()
 
 
 @cli.command()

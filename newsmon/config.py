@@ -31,6 +31,7 @@ from newsmon.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"
+REDIS_URL_ENV = "NEWSMON_REDIS_URL"
 CONFIG_PATH_ENV = "NEWSMON_CONFIG"
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
@@ -109,6 +110,33 @@ class DatabaseConfig(_Section):
     def _known_backend(cls, url: str) -> str:
         if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("use sqlite:///PATH or postgresql+psycopg://user:pass@host/db")
+        return url
+
+
+class RedisConfig(_Section):
+    url: str | None = Field(
+        default=None,
+        description=(
+            "redis://[:password@]host:6379/0 of the queue that `newsmon run --role scheduler` and its `--role "
+            "worker`s share (scale-out); the single-machine mode needs none. NEWSMON_REDIS_URL wins."
+        ),
+    )
+    prefix: str = Field(
+        default="newsmon", pattern=r"^[A-Za-z0-9_.:-]{1,64}$",
+        description="Prefix of every Redis key newsmon uses (two archives can share one Redis with two prefixes).",
+    )
+    seen_window: Duration = Field(
+        default=timedelta(minutes=10),
+        description="How long the shared duplicate filter remembers an article URL any worker fetched, so two "
+                    "sources listing it at once fetch it once (one to two windows; expiring keys bound its "
+                    "memory). A page lost with a killed worker is fetched again after it.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _redis_scheme(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("use redis://host:6379/0 (rediss:// with TLS, unix:///path/to/socket)")
         return url
 
 
@@ -319,6 +347,9 @@ class Config(_Section):
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
     web: WebConfig = Field(default_factory=WebConfig, description="The archive's web page and JSON API.")
+    redis: RedisConfig = Field(
+        default_factory=RedisConfig, description="The shared queue of a scale-out (`newsmon run --role`)."
+    )
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Config:
@@ -491,6 +522,12 @@ def _apply_environment(config: Config, environ: Mapping[str, str], base_dir: Pat
         except ValidationError as exc:
             raise ConfigError([f"{DATABASE_URL_ENV}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"]) from exc
         config = config.model_copy(update={"database": database})
+    if redis_url := environ.get(REDIS_URL_ENV):
+        try:
+            redis = RedisConfig(**{**config.redis.model_dump(), "url": redis_url})
+        except ValidationError as exc:
+            raise ConfigError([f"{REDIS_URL_ENV}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"]) from exc
+        config = config.model_copy(update={"redis": redis})
     return config
 
 

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import redis
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers import SchedulerNotRunningError
@@ -35,10 +36,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.delivery import deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched
 from crawler.report import SourceTally, one_line
+from crawler.sharedqueue import connect, job, redis_address, sources_key
 from db.clusters import cluster_policy, place_unclustered
 from db.health import source_health
 from db.models import Source
 from db.queries import record_crawl_run, sync_sources
+from db.runs import finished_runs, give_up, open_run
 from db.session import open_database, session_factory
 from newsmon.config import Config
 from newsmon.errors import NewsmonError
@@ -53,6 +56,7 @@ logger = logging.getLogger(__name__)
 FAILING_AFTER = 3  # failed crawls in a row before the health channel hears of it
 DELIVERY_DEADLINE = 60.0  # seconds one delivery run may start new sends
 GATHER = 0.5  # seconds the dispatcher waits for more due sources before starting a batch
+COLLECT_EVERY = 1.0  # seconds between two looks at the workers' runs (scheduler role)
 
 
 class Service:
@@ -63,8 +67,10 @@ class Service:
         verbosity: int = 0,
         log_format: str = "text",
         http: tuple[str, int] | None = None,
+        role: str = "all",
     ) -> None:
         self.config = config
+        self.role = role  # all: crawl processes of its own; scheduler: jobs in Redis for `--role worker`s
         self.settings = config.service
         self.sources = {source.name: source for source in config.sources}
         self.command = crawl_command(config_path, verbosity, log_format)
@@ -84,6 +90,8 @@ class Service:
         self.sessions: sessionmaker[Session] | None = None
         self.lock: DatabaseLock | None = None
         self.metrics: ServiceMetrics | None = None
+        self.queue: redis.Redis | None = None  # the scheduler role's Redis
+        self._runs: dict[int, str] = {}  # the scheduler role's open runs: run id -> source
 
     # Life cycle --------------------------------------------------------------------------------------
 
@@ -109,22 +117,37 @@ class Service:
             placed = place_unclustered(sessions, cluster_policy(self.config))
             if placed:
                 logger.info("placed %d stories stored before clustering into near-duplicate clusters", placed)
+            if self.role == "scheduler":
+                self.queue = self._connect_redis()
+                with sessions.begin() as session:  # a previous scheduler's runs: nobody collects them any more
+                    left = give_up(session, None, timedelta(0), datetime.now(UTC), why="left by a stopped scheduler")
+                if left:
+                    logger.info("closed %d crawl runs a stopped scheduler left open", len(left))
             first_polls = self._load_state(sessions)
             self.scheduler = self._build_scheduler(first_polls)
             self.scheduler.start()
-            dispatcher = threading.Thread(target=self._dispatch, name="dispatcher", daemon=True)
+            target = self._dispatch_to_workers if self.role == "scheduler" else self._dispatch
+            dispatcher = threading.Thread(target=target, name="dispatcher", daemon=True)
             dispatcher.start()
-            logger.info(
-                "newsmon run: %d sources, up to %d crawl processes of %d sources, delivery every %gs",
-                len(self.sources), self.settings.processes, self.settings.batch_size,
-                self.settings.deliver_every.total_seconds(),
-            )
+            if self.role == "scheduler":
+                assert self.config.redis.url is not None
+                logger.info("newsmon run --role scheduler: %d sources queued for the workers at Redis %s, "
+                            "delivery every %gs", len(self.sources), redis_address(self.config.redis.url),
+                            self.settings.deliver_every.total_seconds())
+            else:
+                logger.info(
+                    "newsmon run: %d sources, up to %d crawl processes of %d sources, delivery every %gs",
+                    len(self.sources), self.settings.processes, self.settings.batch_size,
+                    self.settings.deliver_every.total_seconds(),
+                )
             while not self._stopping.wait(1.0):
                 pass
             self._shut_down()
         finally:
             if server is not None:
                 server.shutdown()
+            if self.queue is not None:
+                self.queue.close()
             try:
                 self.lock.release()
             except SQLAlchemyError as exc:
@@ -226,6 +249,9 @@ class Service:
             self._deliver, IntervalTrigger(seconds=deliver_every), id="deliver", name="deliver the outbox",
             executor="delivery", next_run_time=datetime.now(UTC), misfire_grace_time=max(int(deliver_every), 10),
         )
+        if self.role == "scheduler":
+            scheduler.add_job(self._collect_runs, IntervalTrigger(seconds=COLLECT_EVERY), id="collect",
+                              name="collect the workers' finished runs", misfire_grace_time=10)
         assert self.lock is not None
         heartbeat = self.lock.lease.total_seconds() / 4
         scheduler.add_job(
@@ -307,6 +333,78 @@ class Service:
                 self._batch_threads = [t for t in self._batch_threads if t.is_alive()] + [thread]
             thread.start()
 
+    def _connect_redis(self) -> redis.Redis:
+        url = self.config.redis.url
+        if url is None:
+            raise NewsmonError("--role scheduler needs redis.url in the config (or NEWSMON_REDIS_URL)")
+        client = connect(url)
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            raise NewsmonError(f"cannot reach Redis at {redis_address(url)} ({one_line(exc)}); start it or fix "
+                               "redis.url") from None
+        return client
+
+    def _dispatch_to_workers(self) -> None:
+        """The scheduler role: every due source becomes a run in the database and a job in Redis."""
+        assert self.sessions is not None and self.queue is not None
+        key = sources_key(self.config.redis.prefix)
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._stopping.is_set() or bool(self._due))
+                if self._stopping.is_set():
+                    return
+                names = list(self._due)
+                self._due.clear()
+                self._in_flight.update(names)
+            now = datetime.now(UTC)
+            try:
+                with self.sessions.begin() as session:
+                    ids = sync_sources(session, [self.sources[name] for name in names], now)
+                    runs = {open_run(session, ids[name], now): name for name in names}
+                    # Queued inside the transaction: a job whose run was not committed would be refused...
+                    self.queue.rpush(key, *(job(name, run) for run, name in runs.items()))
+            except (redis.RedisError, SQLAlchemyError) as exc:
+                # ...and a run whose job never reached Redis is given up after crawl_time_limit, harmlessly.
+                logger.warning("could not queue %d sources for the workers (they fall due again): %s", len(names),
+                               one_line(exc))
+                with self._cond:
+                    self._in_flight.difference_update(names)
+                continue
+            with self._cond:
+                self._runs.update(runs)
+            logger.debug("queued %d sources for the workers", len(names))
+
+    def _collect_runs(self) -> None:
+        """The scheduler role: the runs the workers finished, or that ran out of time, planned like crawls."""
+        assert self.sessions is not None
+        with self._cond:
+            open_runs = dict(self._runs)
+        if not open_runs:
+            return
+        now = datetime.now(UTC)
+        try:
+            with self.sessions.begin() as session:
+                given_up = give_up(session, list(open_runs), self.settings.crawl_time_limit, now)
+                finished = finished_runs(session, list(open_runs))
+                outcomes = {run.source: CrawlOutcome(
+                    name=run.source, status=run.status, links=run.links, new=run.new, duplicate=run.duplicate,
+                    known=run.known, failed=run.failed, error=run.error, seconds=run.seconds, max_age=run.max_age,
+                    retry_after=run.retry_after,
+                ) for run in finished}
+                if outcomes:
+                    self._plan_next_polls(session, outcomes, now)
+        except SQLAlchemyError as exc:  # the job's boundary: the next run collects them
+            logger.warning("could not collect the workers' crawl runs: %s", one_line(exc))
+            return
+        if given_up:
+            logger.info("gave up %d crawl runs not finished within service.crawl_time_limit", len(given_up))
+        with self._cond:
+            for run in finished:
+                self._runs.pop(run.id, None)
+                self._in_flight.discard(run.source)
+            self._cond.notify_all()
+
     def _run_batch(self, process: CrawlProcess) -> None:
         try:
             result = process.run()
@@ -337,22 +435,28 @@ class Service:
             for name in missing:
                 started = now - timedelta(seconds=result.seconds)
                 record_crawl_run(session, ids[name], SourceTally(name, started, now, error=result.problem))
-            rows = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_(reported)))}
-            healths = source_health(session, reported, now)
-            for health in healths:
-                outcome, row = result.outcomes[health.name], rows[health.name]
-                source = self.sources[health.name]
-                plan = next_poll(source, row.poll_every, outcome, health.consecutive_failures,
-                                 first_crawl=row.poll_every is None, adaptive=self.settings.adaptive)
-                row.poll_every, row.next_poll_at = plan.interval, now + timedelta(seconds=plan.delay)
-                self._reschedule(health.name, plan, now)
-                self._health[health.name] = health.status
-                self.metrics.crawls.labels(outcome.status).inc()
-                if outcome.seconds is not None:
-                    self.metrics.crawl_seconds.observe(outcome.seconds)
-                logger.info("%s", _crawl_line(outcome, plan, health.consecutive_failures))
-            urls = {name: self.sources[name].url for name in reported}
-            announce_changes(session, healths, urls, self.settings.health_channel, FAILING_AFTER, now)
+            self._plan_next_polls(session, {name: result.outcomes[name] for name in reported}, now)
+
+    def _plan_next_polls(self, session: Session, outcomes: dict[str, CrawlOutcome], now: datetime) -> None:
+        """After crawls recorded as runs: each source's health, next poll, metrics and health notices."""
+        assert self.metrics is not None
+        reported = list(outcomes)
+        rows = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_(reported)))}
+        healths = source_health(session, reported, now)
+        for health in healths:
+            outcome, row = outcomes[health.name], rows[health.name]
+            source = self.sources[health.name]
+            plan = next_poll(source, row.poll_every, outcome, health.consecutive_failures,
+                             first_crawl=row.poll_every is None, adaptive=self.settings.adaptive)
+            row.poll_every, row.next_poll_at = plan.interval, now + timedelta(seconds=plan.delay)
+            self._reschedule(health.name, plan, now)
+            self._health[health.name] = health.status
+            self.metrics.crawls.labels(outcome.status).inc()
+            if outcome.seconds is not None:
+                self.metrics.crawl_seconds.observe(outcome.seconds)
+            logger.info("%s", _crawl_line(outcome, plan, health.consecutive_failures))
+        urls = {name: self.sources[name].url for name in reported}
+        announce_changes(session, healths, urls, self.settings.health_channel, FAILING_AFTER, now)
 
     def _reschedule(self, name: str, plan: NextPoll, now: datetime) -> None:
         assert self.scheduler is not None

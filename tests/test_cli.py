@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -135,3 +136,23 @@ def test_log_format_json_writes_one_object_per_line(tmp_path: Path, outlet: Outl
     entries = [json.loads(line) for line in lines]  # every line is one JSON object
     assert all({"time", "level", "logger", "message"} <= entry.keys() for entry in entries)
     assert any(entry["logger"].startswith(("crawler", "alerts", "newsmon")) for entry in entries)
+
+
+@pytest.mark.parametrize("role", ["scheduler", "worker"])
+def test_a_scale_out_role_without_redis_says_what_to_set(tmp_path: Path, role: str) -> None:
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [])
+    result = run_newsmon("--config", str(config), "run", "--role", role, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"--role {role} needs redis.url in the config (or NEWSMON_REDIS_URL)" in result.stderr
+
+
+def test_a_scheduler_that_cannot_reach_redis_exits_in_one_line_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [],
+                          redis={"url": f"redis://:s3cret-pw@127.0.0.1:{port}/0"})
+    result = run_newsmon("--config", str(config), "run", "--role", "scheduler", timeout=60)
+    assert result.returncode == 1, result.stderr
+    assert f"cannot reach Redis at 127.0.0.1:{port}/0" in result.stderr
+    assert "s3cret-pw" not in result.stderr + result.stdout

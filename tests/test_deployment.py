@@ -288,6 +288,7 @@ DEPLOYED_COMMANDS: dict[str, Callable[[], list[str]]] = {
     "Dockerfile CMD": lambda: exec_form(last("CMD")),
     "compose newsmon command": lambda: service("newsmon")["command"],
     "compose migrate command": lambda: service("migrate")["command"],
+    "compose worker command": lambda: service("worker")["command"],
     "systemd ExecStartPre": lambda: unit_command("ExecStartPre"),
     "systemd ExecStart": lambda: unit_command("ExecStart"),
 }

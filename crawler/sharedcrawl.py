@@ -1,0 +1,228 @@
+"""``newsmon run --role worker``: a crawl process that takes its work from the shared Redis queue and stores
+into the shared database, for as long as it runs.
+
+The NewsSpider does the crawling as in the single-machine mode; here it reads due sources from the
+scheduler's jobs (scrapy-redis's RedisSpider), its requests go through scrapy-redis's shared queue, so any
+worker fetches any page, and what each request came to is added to the source's shared run in the database
+(db.runs) instead of a tally in this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request, signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.exceptions import ScrapyDeprecationWarning
+from scrapy.http import Response
+from scrapy_redis.spiders import RedisMixin
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from twisted.python.failure import Failure
+
+from alerts.outbox import AlertPlan
+from crawler.extract import Article, Link
+from crawler.report import CrawlReport, SourceTally, one_line
+from crawler.settings import build_settings
+from crawler.sharedqueue import read_job, redis_address, redis_settings
+from crawler.spiders.news import NewsSpider
+from db.queries import listing_validators
+from db.runs import RunDelta, add_to_run
+from db.session import open_database, session_factory
+from newsmon.config import Config, SourceConfig
+from newsmon.logging import scrapy_level
+
+logger = logging.getLogger(__name__)
+
+RUN = "newsmon_run"  # request meta: the shared run a request belongs to
+
+
+class _Tallies(dict[str, SourceTally]):
+    """A tally per source, started on first use: a worker learns its sources from the jobs it takes."""
+
+    def __missing__(self, name: str) -> SourceTally:
+        tally = self[name] = SourceTally(name=name, started_at=datetime.now(UTC))
+        return tally
+
+
+class SharedReport(CrawlReport):
+    """The spider's report, written through to the shared runs: each finished request adds what this worker
+    did for its run since the last time (db.runs.add_to_run). A write that fails is kept and added with the
+    next one."""
+
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        super().__init__(tallies=_Tallies())
+        self.sessions = sessions
+        self.runs: dict[str, int] = {}  # source -> the run its requests in hand belong to
+        self.queued: dict[str, int] = {}
+
+    def bind(self, source: str, run: int | None) -> None:
+        """The requests of ``source`` handled from now on belong to ``run`` (from the request's meta). Two runs
+        of one source are never open at once: the scheduler queues a source again only when its run is over."""
+        if run is not None and self.runs.get(source) != run:
+            if source in self.runs:
+                self.flush(source)
+            self.runs[source] = run
+
+    def opened(self, source: str, count: int = 1) -> None:
+        self.queued[source] = self.queued.get(source, 0) + count
+
+    def closed(self, source: str) -> None:
+        self.tallies[source].pending += 1  # here: the requests done since the last write, not those in flight
+        self.flush(source)
+
+    def flush(self, source: str) -> None:
+        run = self.runs.get(source)
+        tally = self.tallies.get(source)
+        if run is None or tally is None:
+            return
+        delta = RunDelta(
+            queued=self.queued.get(source, 0), done=tally.pending, links=tally.links, new=tally.new,
+            duplicate=tally.duplicate, known=tally.known, failed=tally.failed, error=tally.error,
+            problems=list(tally.problems), not_modified=tally.not_modified,
+            validators=tally.validators if tally.validators != (None, None) else None,
+            max_age=tally.max_age, retry_after=tally.retry_after,
+        )
+        if delta.empty():
+            return
+        try:
+            with self.sessions.begin() as session:
+                finished = add_to_run(session, run, delta, datetime.now(UTC))
+        except SQLAlchemyError as exc:  # kept: added with the next request's
+            logger.warning("could not add to the crawl run of %s (kept for the next write): %s", source,
+                           one_line(exc))
+            return
+        del self.tallies[source]
+        self.queued.pop(source, None)
+        if finished:
+            logger.info("crawl run %d of %s finished", run, source)
+
+    def finish_all(self) -> None:
+        for source in list(self.tallies):
+            self.flush(source)
+
+
+class SharedNewsSpider(RedisMixin, NewsSpider):
+    """NewsSpider fed by the scheduler's jobs in Redis, its requests in the shared queue."""
+
+    name = "news"
+
+    def __init__(self, sources: list[SourceConfig], sessions: sessionmaker[Session], **kwargs: Any) -> None:
+        super().__init__(sources=sources, report=SharedReport(sessions), **kwargs)
+        self.sessions = sessions
+        # The shared duplicate filter remembers what every worker fetched (in expiring keys); a set in this
+        # long-running process would only grow.
+        self.scheduled = _Forgetful()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SharedNewsSpider:
+        spider: SharedNewsSpider = super().from_crawler(crawler, *args, **kwargs)
+        spider.setup_redis(crawler)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        """No start requests: jobs come from Redis when the spider is idle (RedisMixin.spider_idle)."""
+        return
+        yield  # an async generator that yields nothing
+
+    def make_request_from_data(self, data: bytes) -> Request | None:
+        try:
+            source, run = read_job(data)
+        except ValueError as exc:
+            logger.warning("skipped a queued job: %s", one_line(exc))
+            return None
+        report: SharedReport = self.report  # type: ignore[assignment]
+        report.bind(source, run)
+        config = self.sources.get(source)
+        if config is None:
+            report.tallies[source].error = (f"this worker's config has no source named {source!r}: give every "
+                                            "newsmon process the same config.yaml")
+            report.closed(source)
+            return None
+        validators = self._validators_of(source)
+        request = self._listing_request(config.url, source, depth=0, validators=validators)
+        request.meta[RUN] = run
+        return request
+
+    def _validators_of(self, source: str) -> tuple[str | None, str | None] | None:
+        try:
+            with self.sessions() as session:
+                known = listing_validators(session, [source])
+        except SQLAlchemyError as exc:
+            logger.warning("could not read the validators of %s: %s", source, one_line(exc))
+            return None
+        return known.get((source, self.sources[source].url))
+
+    # Every callback first says which run its request belongs to; requests it queues carry the run on.
+
+    def parse_listing(self, response: Response, source: str, depth: int) -> Iterator[Request]:
+        run = response.meta.get(RUN)
+        self.report.bind(source, run)  # type: ignore[attr-defined]
+        # All of them made (and counted in the run) before the first is queued: another worker may finish
+        # one before this one's write, and the run must not reach zero on the way.
+        requests = list(super().parse_listing(response, source, depth))
+        for request in requests:
+            request.meta[RUN] = run
+            if request.callback == self.parse_article:
+                request.dont_filter = False  # the shared filter: another worker fetched it moments ago
+        return iter(requests)
+
+    def listing_failed(self, failure: Failure) -> None:
+        self.report.bind(failure.request.cb_kwargs["source"], failure.request.meta.get(RUN))  # type: ignore[attr-defined]
+        super().listing_failed(failure)
+
+    async def parse_article(self, response: Response, link: Link) -> AsyncIterator[Article]:
+        self.report.bind(link.source, response.meta.get(RUN))  # type: ignore[attr-defined]
+        async for article in super().parse_article(response, link):
+            yield article
+
+    def article_failed(self, failure: Failure) -> None:
+        link: Link = failure.request.cb_kwargs["link"]
+        self.report.bind(link.source, failure.request.meta.get(RUN))  # type: ignore[attr-defined]
+        super().article_failed(failure)
+
+    def _dropped(self, request: Request, **_: Any) -> None:
+        """The shared filter dropped an article another worker fetched within the window: a known link."""
+        link = request.cb_kwargs.get("link")
+        if isinstance(link, Link):
+            self.report.bind(link.source, request.meta.get(RUN))  # type: ignore[attr-defined]
+            self.report.tallies[link.source].known += 1
+            self.report.closed(link.source)
+
+    def _closed(self, spider: Any, reason: str) -> None:
+        self.report.finish_all()
+        super()._closed(spider, reason)
+
+
+class _Forgetful(set[str]):
+    """A set that keeps nothing (see SharedNewsSpider.scheduled)."""
+
+    def add(self, element: str) -> None:
+        pass
+
+
+def run_worker(config: Config, verbosity: int = 0) -> None:
+    """Crawl what the scheduler queues until a signal (SIGTERM/SIGINT: finish what is in hand and stop)."""
+    if config.redis.url is None:
+        raise ValueError("redis.url is not set")
+    engine = open_database(config.database.url)
+    sessions = session_factory(engine)
+    # scrapy-redis calls Scrapy's stats with the deprecated spider= argument on every request.
+    warnings.filterwarnings("ignore", category=ScrapyDeprecationWarning, module=r"scrapy_redis\.")
+    settings = {**build_settings(config, scrapy_level(verbosity)), **redis_settings(config)}
+    settings["DOWNLOADER_MIDDLEWARES"] = {**settings["DOWNLOADER_MIDDLEWARES"],
+                                          "crawler.sharedqueue.SharedHostDelay": 60}
+    logger.info("newsmon worker: %d sources known, taking jobs from Redis at %s", len(config.sources),
+                redis_address(config.redis.url))
+    try:
+        process = CrawlerProcess(settings)
+        process.crawl(SharedNewsSpider, sources=list(config.sources), sessions=sessions,
+                      plan=AlertPlan.from_config(config))
+        process.start()
+    finally:
+        engine.dispose()

@@ -1,0 +1,213 @@
+"""Scale-out for real: one `newsmon run --role scheduler` and several `--role worker`s in child processes,
+sharing the machine's Redis and a fresh PostgreSQL database, crawling loopback outlets and alerting a webhook.
+Skips, saying why, without PostgreSQL (NEWSMON_TEST_POSTGRES_URL) or Redis (127.0.0.1:6379)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import redis
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from db.models import CrawlRun, Story, StoryUrl
+from db.session import make_engine
+from tests.conftest import REPO, _postgres_database, run_newsmon, write_config
+from tests.scheduler.test_service import _wait
+from tests.servers import Outlet, Webhook, article_page, filler, rss
+
+REDIS_URL = os.environ.get("NEWSMON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+WORDS = ("Negotiators met in Geneva on Sunday to discuss a ceasefire, the exchange of prisoners and the "
+         "security guarantees that Kyiv asked for; officials from both delegations spoke after six hours of talks.")
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own in the machine's Redis, deleted afterwards."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis at {REDIS_URL} is not reachable ({exc}): scale-out tests skipped (.ci/run starts it)")
+    prefix = f"newsmon-test-{uuid.uuid4().hex[:10]}"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+def _publish(outlet: Outlet, prefix: str, count: int, delay: float = 0.0) -> list[str]:
+    urls, items = [], []
+    for number in range(count):
+        title = f"Ceasefire talks, {prefix} report {number}"
+        url = outlet.add(f"/{prefix}/{number}.html",
+                         article_page(title, [f"{prefix} {number}. {WORDS}", filler(f"{prefix}{number}")]), delay=delay)
+        items.append({"title": title, "link": url})
+        urls.append(url)
+    outlet.add(f"/{prefix}/feed.xml", rss(items), content_type="application/rss+xml")
+    return urls
+
+
+@contextmanager
+def _newsmon(config: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "newsmon", "--config", str(config), "run", *args],
+        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate(timeout=30)
+
+
+def _count(database_url: str, *what: object) -> int:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return session.scalar(select(func.count()).select_from(*what)) or 0
+    except SQLAlchemyError:
+        return 0
+    finally:
+        engine.dispose()
+
+
+def _runs(database_url: str) -> list[tuple[str, str | None]]:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return [(run.status, run.error) for run in session.scalars(select(CrawlRun))]
+    finally:
+        engine.dispose()
+
+
+def _alerted(webhook: Webhook) -> Counter[str]:
+    found = (re.search(r"\w+ report \d+", str(message["message"])) for message in webhook.received)
+    return Counter(match.group(0) for match in found if match)
+
+
+def _config(tmp_path: Path, database_url: str, prefix: str, sources: list[dict[str, str]], webhook: Webhook,
+            **service: str) -> Path:
+    config = write_config(
+        tmp_path / "config.yaml", database_url, sources,
+        channels={"chat": webhook.url}, rules=[{"name": "talks", "query": "ceasefire", "notify": ["chat"]}],
+        service={"deliver_every": "1s", "stop_grace": "10s", **service},
+        redis={"url": REDIS_URL, "prefix": prefix, **({"seen_window": "2s"} if service else {})},
+    )
+    migrated = run_newsmon("--config", str(config), "db", "upgrade", timeout=120)  # once, before the processes
+    assert migrated.returncode == 0, migrated.stderr
+    return config
+
+
+def test_one_scheduler_and_three_workers_store_every_story_once_and_alert_once(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, second_outlet: Outlet, webhook: Webhook
+) -> None:
+    urls = _publish(outlet, "wire", 12) + _publish(outlet, "desk", 8) + _publish(second_outlet, "field", 10)
+    # A fourth source lists the wire's first stories again: each is fetched, stored and alerted once.
+    outlet.add("/again/feed.xml", rss([{"title": "again", "link": url} for url in urls[:5]]),
+               content_type="application/rss+xml")
+    sources = [{"name": name, "feed": url, "every": "3s"} for name, url in [
+        ("wire", outlet.url("/wire/feed.xml")), ("desk", outlet.url("/desk/feed.xml")),
+        ("field", second_outlet.url("/field/feed.xml")), ("again", outlet.url("/again/feed.xml"))]]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
+    with ExitStack() as stack:
+        scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        workers = [stack.enter_context(_newsmon(config, "--role", "worker")) for _ in range(3)]
+        _wait(lambda: _count(postgres_url, Story) >= 30 and len(_alerted(webhook)) >= 30, timeout=120,
+              what="30 stories stored and alerted")
+        _wait(lambda: sum(status == "ok" for status, _ in _runs(postgres_url)) >= 8, timeout=60,
+              what="two finished runs of every source")
+        for process in [*workers, scheduler]:
+            process.send_signal(signal.SIGTERM)
+        logs = [process.communicate(timeout=60)[1] for process in [*workers, scheduler]]
+    assert [process.returncode for process in [*workers, scheduler]] == [0, 0, 0, 0], logs
+    assert _count(postgres_url, Story) == 30
+    assert _count(postgres_url, StoryUrl) == 30
+    alerted = _alerted(webhook)
+    assert len(alerted) == 30 and set(alerted.values()) == {1}, alerted
+    # Every article page was fetched once, by whichever worker took it; the feeds were read on every poll.
+    pages = {path: hits for path, hits in outlet.hits.items() if path.endswith(".html")}
+    assert len(pages) == 20 and set(pages.values()) == {1}, pages
+    assert outlet.hits["/wire/feed.xml"] >= 2
+    runs = _runs(postgres_url)
+    assert all(status in {"ok", "unchanged", "running"} for status, _ in runs), runs
+    assert "newsmon run --role scheduler" in logs[-1] and "crawl wire: ok" in logs[-1]
+
+
+def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, "wire", 16, delay=0.4)  # slow pages: the kill lands while requests are in flight
+    sources = [{"name": "wire", "feed": outlet.url("/wire/feed.xml"), "every": "2s"}]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook, crawl_time_limit="6s")
+    with ExitStack() as stack:
+        scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        doomed = stack.enter_context(_newsmon(config, "--role", "worker"))
+        _wait(lambda: _count(postgres_url, Story) >= 2, timeout=60, what="the first stories")
+        doomed.send_signal(signal.SIGKILL)
+        doomed.communicate(timeout=30)  # its extraction workers leave with it (their pipes close)
+        stored_at_kill = _count(postgres_url, Story)
+        survivor = stack.enter_context(_newsmon(config, "--role", "worker"))
+        _wait(lambda: _count(postgres_url, Story) >= 16 and len(_alerted(webhook)) >= 16, timeout=120,
+              what="all 16 stories after the kill")
+        for process in (survivor, scheduler):
+            process.send_signal(signal.SIGTERM)
+        logs = [process.communicate(timeout=60)[1] for process in (survivor, scheduler)]
+    assert doomed.returncode == -signal.SIGKILL
+    assert stored_at_kill < 16, "the kill came too late to test anything"
+    assert [survivor.returncode, scheduler.returncode] == [0, 0], logs
+    assert _count(postgres_url, Story) == 16
+    alerted = _alerted(webhook)
+    assert len(alerted) == 16 and set(alerted.values()) == {1}, alerted
+
+
+def test_the_per_host_delay_holds_across_workers(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, "wire", 8)
+    sources = [{"name": "wire", "feed": outlet.url("/wire/feed.xml"), "every": "1h"}]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    data["crawl"]["delay"] = 0.4
+    config.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with ExitStack() as stack:
+        stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        for _ in range(2):
+            stack.enter_context(_newsmon(config, "--role", "worker"))
+        _wait(lambda: _count(postgres_url, Story) >= 8, timeout=90, what="the eight stories")
+    times = [moment for (path, _), moment in zip(outlet.requests, outlet.times, strict=True) if path.endswith(".html")]
+    assert len(times) == 8, [path for path, _ in outlet.requests]
+    # Two workers, one host: together no faster than one request per crawl.delay (each on its own would allow
+    # two). The slot is taken before the connection is made, so single gaps at the server jitter around it.
+    assert times[-1] - times[0] >= 7 * 0.4 * 0.93, times
+    gaps = [later - earlier for earlier, later in pairwise(times)]
+    assert min(gaps) >= 0.15, gaps
