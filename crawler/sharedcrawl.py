@@ -207,7 +207,8 @@ class _Forgetful(set[str]):
 
 
 def run_worker(config: Config, verbosity: int = 0) -> None:
-    """Crawl what the scheduler queues until a signal (SIGTERM/SIGINT: finish what is in hand and stop)."""
+    """Crawl what the scheduler queues until SIGTERM or SIGINT (Scrapy's graceful shutdown; what was in hand and
+    not finished is recovered at the source's next poll, see db.runs)."""
     if config.redis.url is None:
         raise ValueError("redis.url is not set")
     engine = open_database(config.database.url)

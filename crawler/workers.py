@@ -9,12 +9,12 @@ the crawl is copied into a worker), and the spider awaits the result.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
-import threading
-import time
+import sys
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
@@ -59,6 +59,8 @@ def extract_within(
     The alarm interrupts Python code, which is where trafilatura spends its time on a hostile page (100,000
     paragraphs take it 11 s). Runs in a worker's main thread, or inline in the crawl's main thread.
     """
+    if multiprocessing.parent_process() is not None:
+        die_with_parent()  # a pool worker: it leaves with the fork server, which leaves with the crawl
     if limit <= 0:
         return extract_article(html, url, urls, link, language_hint)
     previous = signal.signal(signal.SIGALRM, _expired)
@@ -74,33 +76,32 @@ def extract_within(
         signal.signal(signal.SIGALRM, previous)
 
 
-PARENT_CHECK = 1.0  # seconds between a worker's looks at whether the crawl process is still there
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere nothing happens).
 
-
-def _leave_with(crawl_pid: int) -> None:
-    """In each worker: exit when the crawl process is gone. A crawl process killed outright (SIGKILL, the OOM
-    killer) cannot shut its pool down, and the workers, children of the fork server, would wait for work for
-    ever (and keep the fork server alive with them)."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(PARENT_CHECK)
-            if not _running(crawl_pid):
-                os._exit(0)
-
-    threading.Thread(target=watch, name="leave-with-crawl", daemon=True).start()
-
-
-def _running(pid: int) -> bool:
+    A crawl process killed outright (SIGKILL, the OOM killer) cannot shut its pool down: the fork server (its
+    child) and the workers (the fork server's children, holding the task queue's pipe open themselves) would
+    wait for work for ever. Set in the fork server when it starts (crawler.forkserver_guard) and in each worker
+    at its first page, so that the whole pool leaves with the crawl process. Threads or an initializer per
+    worker would cost memory in every worker; this costs nothing.
+    """
+    global _GUARDED
+    # Per process: a fork clears the kernel's setting but copies this flag (the workers are forked from the
+    # fork server, which set it for itself).
+    if _GUARDED == os.getpid() or not sys.platform.startswith("linux"):
+        return
+    _GUARDED = os.getpid()
+    parent = os.getppid()
     try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):  # gone (or the pid is another user's process now)
-        return False
-    try:  # a killed process not yet reaped by its parent is a zombie: gone all the same
-        with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except (OSError, IndexError):  # no /proc (not Linux): alive as far as we can tell
-        return True
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the call took effect
+        os._exit(0)
+
+
+_PR_SET_PDEATHSIG = 1
+_GUARDED = 0  # the pid that set it
 
 
 class ExtractionPool:
@@ -117,9 +118,8 @@ class ExtractionPool:
     def _pool(self) -> Executor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.extract"])
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context,
-                                                 initializer=_leave_with, initargs=(os.getpid(),))
+            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extract"])
+            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
         return self._executor
 
     async def extract(

@@ -16,11 +16,29 @@ from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import MinHash
+
+
+def _import_minhash() -> type:
+    """datasketch's MinHash, without the Redis client its LSH storage imports whenever redis is installed (it
+    is, for the scale-out): we use none of those backends, and every crawl and extraction process would carry
+    the client (about 17 MB each) for nothing. A process that uses Redis itself imports it as usual."""
+    hidden = "redis" not in sys.modules
+    if hidden:
+        sys.modules["redis"] = None  # type: ignore[assignment]  # import redis raises ImportError meanwhile
+    try:
+        from datasketch import MinHash
+    finally:
+        if hidden:
+            del sys.modules["redis"]
+    return MinHash
+
+
+MinHash = _import_minhash()
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128

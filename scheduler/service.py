@@ -362,18 +362,28 @@ class Service:
                 with self.sessions.begin() as session:
                     ids = sync_sources(session, [self.sources[name] for name in names], now)
                     runs = {open_run(session, ids[name], now): name for name in names}
-                    # Queued inside the transaction: a job whose run was not committed would be refused...
-                    self.queue.rpush(key, *(job(name, run) for run, name in runs.items()))
-            except (redis.RedisError, SQLAlchemyError) as exc:
-                # ...and a run whose job never reached Redis is given up after crawl_time_limit, harmlessly.
-                logger.warning("could not queue %d sources for the workers (they fall due again): %s", len(names),
+            except SQLAlchemyError as exc:
+                logger.warning("could not open crawl runs for %d sources (they fall due again): %s", len(names),
                                one_line(exc))
                 with self._cond:
                     self._in_flight.difference_update(names)
                 continue
+            try:  # after the commit: a worker quick to take a job must find its run
+                self.queue.rpush(key, *(job(name, run) for run, name in runs.items()))
+            except redis.RedisError as exc:
+                logger.warning("could not queue %d sources in Redis (recorded as failed crawls): %s", len(names),
+                               one_line(exc))
+                now = datetime.now(UTC)
+                # Closed at once, and planned like a failed crawl by the collector.
+                try:
+                    with self.sessions.begin() as session:
+                        give_up(session, list(runs), timedelta(0), now, why="could not be queued in Redis")
+                except SQLAlchemyError as db_exc:  # then the collector gives them up after crawl_time_limit
+                    logger.warning("could not close the runs that were not queued: %s", one_line(db_exc))
+            else:
+                logger.debug("queued %d sources for the workers", len(names))
             with self._cond:
                 self._runs.update(runs)
-            logger.debug("queued %d sources for the workers", len(names))
 
     def _collect_runs(self) -> None:
         """The scheduler role: the runs the workers finished, or that ran out of time, planned like crawls."""

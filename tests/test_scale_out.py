@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -211,3 +213,60 @@ def test_the_per_host_delay_holds_across_workers(
     assert times[-1] - times[0] >= 7 * 0.4 * 0.93, times
     gaps = [later - earlier for earlier, later in pairwise(times)]
     assert min(gaps) >= 0.15, gaps
+
+
+@contextmanager
+def _own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """A Redis of this test's own on loopback, to take away and bring back."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("no redis-server binary to start a Redis of the test's own")
+    process = subprocess.Popen([server, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                                "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_connect_timeout=1)
+    try:
+        _wait(lambda: _pings(client), timeout=20, what="the test's Redis")
+        yield process
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(10)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def test_a_scheduler_outlives_a_redis_outage_and_records_what_it_could_not_queue(
+    tmp_path: Path, postgres_url: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, "wire", 3)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sources = [{"name": "wire", "feed": outlet.url("/wire/feed.xml"), "every": "2s"}]
+    config = write_config(tmp_path / "config.yaml", postgres_url, sources, service={"deliver_every": "1s"},
+                          redis={"url": f"redis://127.0.0.1:{port}/0", "prefix": "outage"})
+    assert run_newsmon("--config", str(config), "db", "upgrade", timeout=120).returncode == 0
+    with ExitStack() as stack:
+        own = stack.enter_context(_own_redis(port))
+        scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        worker = stack.enter_context(_newsmon(config, "--role", "worker"))
+        _wait(lambda: _count(postgres_url, Story) >= 3, timeout=60, what="the first stories")
+        own.terminate()
+        own.wait(10)
+        _wait(lambda: any(error and "could not be queued in Redis" in error for _, error in _runs(postgres_url)),
+              timeout=60, what="a poll recorded as not queued")
+        assert scheduler.poll() is None  # still running
+        _publish(outlet, "wire", 5)
+        stack.enter_context(_own_redis(port))  # Redis back (empty): the next polls are queued again
+        _wait(lambda: _count(postgres_url, Story) >= 5, timeout=90, what="the stories published during the outage")
+        for process in (worker, scheduler):
+            process.send_signal(signal.SIGTERM)
+        logs = [process.communicate(timeout=60)[1] for process in (worker, scheduler)]
+    assert scheduler.returncode == 0, logs[1]
+    assert "could not queue 1 sources in Redis (recorded as failed crawls)" in logs[1]
+    assert "crawl wire: failed" in logs[1]
