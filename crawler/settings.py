@@ -33,6 +33,9 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "REDIRECT_MAX_TIMES": 5,
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote-control HTTP server (a port on localhost): nothing of ours uses it, and a crawl
+        # opens no port it does not need.
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": log_level,
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,  # newsmon.logging configured the handlers
