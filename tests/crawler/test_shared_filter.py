@@ -3,6 +3,7 @@ memory is bounded (expiring keys, one per window). Skips without Redis at 127.0.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ from scrapy import Request
 
 from crawler.sharedqueue import ExpiringDupeFilter, job, read_job
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = os.environ.get("NEWSMON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 @pytest.fixture
