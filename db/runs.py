@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -46,22 +47,6 @@ class RunDelta:
 
     def empty(self) -> bool:
         return not (self.queued or self.done or self.problems or self.error)
-
-
-@dataclass(frozen=True, slots=True)
-class FinishedRun:
-    id: int
-    source: str
-    status: str
-    links: int
-    new: int
-    duplicate: int
-    known: int
-    failed: int
-    error: str | None
-    seconds: float
-    max_age: float | None
-    retry_after: float | None
 
 
 def open_run(session: Session, source_id: int, now: datetime) -> int:
@@ -128,20 +113,21 @@ def give_up(
     return [run.id for run in stale]
 
 
-def finished_runs(session: Session, run_ids: list[int]) -> list[FinishedRun]:
-    """The runs among ``run_ids`` that are finished, with what came of them."""
+def finished_runs(session: Session, run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The runs among ``run_ids`` that are finished: run id -> what came of it, in the shape of a crawl's
+    report row (``source``, ``status``, the counts, ``error``, ``seconds``, ``max_age``, ``retry_after``)."""
     if not run_ids:
-        return []
+        return {}
     rows = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.finished_at.is_not(None)))
-    return [
-        FinishedRun(
-            id=run.id, source=run.source.name, status=run.status, links=run.links, new=run.new,
-            duplicate=run.duplicate, known=run.known, failed=run.failed, error=run.error,
-            seconds=((run.finished_at or run.started_at) - run.started_at).total_seconds(),
-            max_age=run.max_age, retry_after=run.retry_after,
-        )
+    return {
+        run.id: {
+            "source": run.source.name, "status": run.status, "links": run.links, "new": run.new,
+            "duplicate": run.duplicate, "known": run.known, "failed": run.failed, "error": run.error,
+            "seconds": ((run.finished_at or run.started_at) - run.started_at).total_seconds(),
+            "max_age": run.max_age, "retry_after": run.retry_after,
+        }
         for run in rows
-    ]
+    }
 
 
 def _finish(session: Session, run_id: int, now: datetime) -> bool:

@@ -397,11 +397,7 @@ class Service:
             with self.sessions.begin() as session:
                 given_up = give_up(session, list(open_runs), self.settings.crawl_time_limit, now)
                 finished = finished_runs(session, list(open_runs))
-                outcomes = {run.source: CrawlOutcome(
-                    name=run.source, status=run.status, links=run.links, new=run.new, duplicate=run.duplicate,
-                    known=run.known, failed=run.failed, error=run.error, seconds=run.seconds, max_age=run.max_age,
-                    retry_after=run.retry_after,
-                ) for run in finished}
+                outcomes = {row["source"]: CrawlOutcome.from_row(row) for row in finished.values()}
                 if outcomes:
                     self._plan_next_polls(session, outcomes, now)
         except SQLAlchemyError as exc:  # the job's boundary: the next run collects them
@@ -410,9 +406,9 @@ class Service:
         if given_up:
             logger.info("gave up %d crawl runs not finished within service.crawl_time_limit", len(given_up))
         with self._cond:
-            for run in finished:
-                self._runs.pop(run.id, None)
-                self._in_flight.discard(run.source)
+            for run_id, row in finished.items():
+                self._runs.pop(run_id, None)
+                self._in_flight.discard(row["source"])
             self._cond.notify_all()
 
     def _run_batch(self, process: CrawlProcess) -> None:
