@@ -44,7 +44,7 @@ def redis_settings(config: Config) -> dict[str, Any]:
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "DUPEFILTER_CLASS": "crawler.sharedqueue.ExpiringDupeFilter",
         "SCHEDULER_DUPEFILTER_KEY": f"{prefix}:seen",
-        "REDIS_START_URLS_KEY": f"{prefix}:sources",
+        "REDIS_START_URLS_KEY": sources_key(prefix),
         "MAX_IDLE_TIME_BEFORE_CLOSE": 0,  # a worker waits for work for ever (it counts from import time anyway)
         "NEWSMON_REDIS_PREFIX": prefix,
         "NEWSMON_SEEN_WINDOW": config.redis.seen_window.total_seconds(),
