@@ -39,6 +39,7 @@ def archive(tmp_path: Path, database_url: str) -> Path:
         store_article(session, copy, ids["paper"], NOW)
         rewrite = make_article(url="https://paper.example/world/geneva-update", title="Geneva: talks go on",
                                urls=("https://paper.example/world/geneva-update",), site_name="The Paper",
+                               published_at=NOW - timedelta(days=1),
                                text=first.text + " The talks on the plan go on in Geneva on Tuesday.")
         store_article(session, rewrite, ids["paper"], NOW)  # a near-duplicate: the same cluster
         store_article(session, make_article(url="https://paper.example/odesa", urls=("https://paper.example/odesa",),

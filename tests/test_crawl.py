@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -143,12 +143,14 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path: Path, database_u
 
 
 def test_sitemap_index_gzip_and_section_page_sources(tmp_path: Path, database_url: str, outlet: Outlet) -> None:
-    one = outlet.add("/politics/2026/11/24/rubio-meets-delegation", _page("Rubio meets delegation"))
+    # A news sitemap lists only what is recent (crawl.sitemap_window): the entry is dated three hours ago.
+    published = (datetime.now(UTC) - timedelta(hours=3)).replace(microsecond=0)
+    one = outlet.add(f"/politics/{published:%Y/%m/%d}/rubio-meets-delegation", _page("Rubio meets delegation"))
     two = outlet.add("/world/europe/zelenskyy-speaks-to-parliament-123456", _page("Zelenskyy speaks to parliament"))
     three = outlet.add("/world/putin-comments-on-peace-framework", _page("Putin comments on the framework"))
     news = f"""<?xml version="1.0" encoding="UTF-8"?>
 <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-<url><loc>{one}</loc><news:news><news:publication_date>2026-11-24T09:15:00+01:00</news:publication_date>
+<url><loc>{one}</loc><news:news><news:publication_date>{published.astimezone(timezone(timedelta(hours=1))).isoformat()}</news:publication_date>
 <news:title>Rubio meets delegation</news:title></news:news></url></urlset>"""
     outlet.add("/sitemap-news.xml.gz", gzip.compress(news.encode()), content_type="application/gzip")
     outlet.add("/sitemap-index.xml", f"""<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
@@ -167,7 +169,7 @@ def test_sitemap_index_gzip_and_section_page_sources(tmp_path: Path, database_ur
 
     assert summary["totals"]["new"] == 3, summary
     stories = {s.title: s for s in _stories(database_url)}
-    assert stories["Rubio meets delegation"].published_at == datetime(2026, 11, 24, 8, 15, tzinfo=UTC)
+    assert stories["Rubio meets delegation"].published_at == published
     assert set(stories) == {"Rubio meets delegation", "Zelenskyy speaks to parliament", "Putin comments on the framework"}
     assert outlet.hits["/about/contact"] == 0 and outlet.hits["/tag/ukraine"] == 0
 
