@@ -60,6 +60,9 @@ class SharedReport(CrawlReport):
         self.runs: dict[str, int] = {}  # source -> the run its requests in hand belong to
         self.queued: dict[str, int] = {}  # per source, since the last write: requests queued...
         self.done: dict[str, int] = {}  # ...and requests finished
+        # Sources of which the shared filter dropped an article not stored yet: the worker that fetches it may
+        # die with it, so the run must not keep the listing's validators (a 304 would then hide it for good).
+        self.unsure: set[str] = set()
 
     def bind(self, source: str, run: int | None) -> None:
         """The requests of ``source`` handled from now on belong to ``run`` (from the request's meta). The
@@ -79,6 +82,12 @@ class SharedReport(CrawlReport):
         self.done[source] = self.done.get(source, 0) + 1
         self.flush(source)
 
+    def dropped(self, source: str) -> None:
+        """An article request of ``source`` that the shared filter dropped: another worker has it in hand."""
+        self.tallies[source].known += 1
+        self.unsure.add(source)
+        self.closed(source)
+
     def flush(self, source: str) -> None:
         run = self.runs.get(source)
         if run is None:
@@ -88,7 +97,8 @@ class SharedReport(CrawlReport):
             queued=self.queued.get(source, 0), done=self.done.get(source, 0), links=tally.links, new=tally.new,
             duplicate=tally.duplicate, known=tally.known, failed=tally.failed, error=tally.error,
             problems=list(tally.problems), not_modified=tally.not_modified,
-            validators=tally.validators if tally.validators != (None, None) else None,
+            validators=(None, None) if source in self.unsure
+            else tally.validators if tally.validators != (None, None) else None,
             max_age=tally.max_age, retry_after=tally.retry_after,
         )
         if delta.empty():
@@ -103,6 +113,7 @@ class SharedReport(CrawlReport):
         del self.tallies[source]
         self.queued.pop(source, None)
         self.done.pop(source, None)
+        self.unsure.discard(source)
         if finished:
             logger.info("crawl run %d of %s finished", run, source)
 
@@ -192,12 +203,12 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
         super().article_failed(failure)
 
     def _dropped(self, request: Request, **_: Any) -> None:
-        """The shared filter dropped an article another worker fetched within the window: a known link."""
+        """The shared filter dropped an article another worker fetched within the window: a known link, but the
+        listing is read in full at the next poll, until the article is stored."""
         link = request.cb_kwargs.get("link")
         if isinstance(link, Link):
             self.report.bind(link.source, request.meta.get(RUN))  # type: ignore[attr-defined]
-            self.report.tallies[link.source].known += 1
-            self.report.closed(link.source)
+            self.report.dropped(link.source)  # type: ignore[attr-defined]
 
     def _closed(self, spider: Any, reason: str) -> None:
         self.report.finish_all()

@@ -83,7 +83,9 @@ class ExpiringDupeFilter(RFPDupeFilter):
     """scrapy-redis's duplicate filter in one set per time window, each expiring after two windows.
 
     A request is seen when its fingerprint is in this window's set or the last one's: a URL is remembered for
-    one to two windows, and Redis holds at most two windows of fingerprints however long workers run.
+    one to two windows from its first fetch, and Redis holds at most two windows of fingerprints however long
+    workers run. A fingerprint found is not added again: a page the next polls keep listing (its worker died
+    with it in hand) must be forgotten in time to be fetched.
     """
 
     def __init__(self, server: redis.Redis, key: str, debug: bool = False, window: float = 1800.0) -> None:
@@ -99,12 +101,13 @@ class ExpiringDupeFilter(RFPDupeFilter):
     def request_seen(self, request: Request) -> bool:
         fingerprint = self.request_fingerprint(request)
         current = int(time.time() // self.window)
+        if self.server.sismember(f"{self.key}:{current - 1}", fingerprint):
+            return True
         with self.server.pipeline() as pipe:
-            pipe.sismember(f"{self.key}:{current - 1}", fingerprint)
             pipe.sadd(f"{self.key}:{current}", fingerprint)
             pipe.expire(f"{self.key}:{current}", int(2 * self.window) + 1)
-            seen_before, added, _ = pipe.execute()
-        return bool(seen_before) or not added
+            added, _ = pipe.execute()
+        return not added
 
     def close(self, reason: str = "") -> None:
         """Nothing to delete: the sets are shared with the other workers and expire by themselves."""

@@ -41,7 +41,8 @@ class RunDelta:
     error: str | None = None
     problems: list[tuple[str, str]] = field(default_factory=list)
     not_modified: bool = False
-    validators: tuple[str | None, str | None] | None = None  # set when this worker read the listing itself
+    # Set when this worker read the listing itself; (None, None) drops the run's (an article may be lost).
+    validators: tuple[str | None, str | None] | None = None
     max_age: float | None = None
     retry_after: float | None = None
 

@@ -47,6 +47,25 @@ def test_a_url_is_remembered_for_one_to_two_windows_in_keys_that_expire(server: 
             server.delete(name)
 
 
+def test_a_url_met_again_is_not_remembered_anew(server: redis.Redis) -> None:
+    """A page that later polls keep listing (its worker died with it in hand) is forgotten two windows after
+    its first fetch, however often it is met in between, and then fetched again."""
+    key = f"newsmon-test-{uuid.uuid4().hex[:8]}:seen"
+    seen = ExpiringDupeFilter(server, key, window=1.0)
+    page = Request("https://news.example.org/lost.html")
+    try:
+        while time.time() % 1.0 > 0.1:  # start at the beginning of a window, so the sleeps land in known ones
+            time.sleep(0.01)
+        assert seen.request_seen(page) is False  # window k
+        time.sleep(1.0)
+        assert seen.request_seen(page) is True  # window k+1: found in the last window's set
+        time.sleep(1.05)
+        assert seen.request_seen(page) is False  # window k+2: the first fetch is two windows back
+    finally:
+        for name in server.scan_iter(f"{key}:*"):
+            server.delete(name)
+
+
 def test_jobs_read_back_and_anything_else_is_refused() -> None:
     assert read_job(job("bbc-world", 42)) == ("bbc-world", 42)
     for bad in (b"https://example.org/", b'{"source": 1, "run": 2}', b"[]", b'{"source": "a"}'):
