@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,10 @@ from alerts.delivery import MAX_ATTEMPTS, backoff, deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched, record_matches
 from db.models import DeliveryAttempt, OutboxMessage, RuleMatch, Story
 from db.queries import StoreOutcome, store_article, sync_sources
-from db.session import session_factory
+from db.session import open_database, session_factory
 from newsmon.cli import cli
 from newsmon.config import RuleConfig, SourceConfig
-from tests.conftest import Mailbox, write_config
+from tests.conftest import Mailbox, _postgres_database, write_config
 from tests.factories import make_article
 from tests.servers import Webhook, filler
 
@@ -207,3 +208,37 @@ def test_bad_rules_fail_the_config_check(tmp_path: Path, query: str) -> None:
     result = CliRunner().invoke(cli, ["--config", str(config), "check"])
     assert result.exit_code != 0
     assert "rules[1].query:" in str(result.exception) and "at column" in str(result.exception)
+
+
+@pytest.fixture
+def postgres_engine() -> Iterator[Engine]:
+    for url in _postgres_database():
+        engine = open_database(url)
+        yield engine
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_deliverers_running_at_once_send_each_alert_once(postgres_engine: Engine, webhook: Webhook) -> None:
+    """Delivery runs in one process, but its claims hold with several (a second scheduler started by mistake,
+    a manual `newsmon deliver`): on PostgreSQL each deliverer leases rows the others skip (SKIP LOCKED)."""
+    sessions = session_factory(postgres_engine)
+    plan = _plan({"name": "geneva", "query": "Geneva", "notify": ["chat"]})
+    for number in range(60):
+        _store(sessions, plan, title=f"Geneva talks, report {number}", text=f"{TEXT} {filler(str(number))}",
+               url=f"https://wire.example/geneva/{number}", urls=(f"https://wire.example/geneva/{number}",))
+    start = threading.Barrier(4)
+    reports = []
+
+    def deliver() -> None:
+        start.wait()
+        reports.append(deliver_pending(sessions, {"chat": webhook.url}, plan, now=NOW))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(report.sent for report in reports) == 60
+    assert len(webhook.received) == 60 and len(set(map(str, webhook.received))) == 60
+    assert set(_statuses(sessions)) == {("chat", "sent", 1)}
