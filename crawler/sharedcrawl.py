@@ -28,7 +28,7 @@ from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.report import CrawlReport, SourceTally, one_line
 from crawler.settings import build_settings
-from crawler.sharedqueue import read_job, redis_address, redis_settings
+from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
 from db.queries import listing_validators
 from db.runs import RunDelta, add_to_run
@@ -225,8 +225,8 @@ class _Forgetful(set[str]):
 def run_worker(config: Config, verbosity: int = 0) -> None:
     """Crawl what the scheduler queues until SIGTERM or SIGINT (Scrapy's graceful shutdown; what was in hand and
     not finished is recovered at the source's next poll, see db.runs)."""
-    if config.redis.url is None:
-        raise ValueError("redis.url is not set")
+    connect_or_fail(config.redis.url).close()
+    assert config.redis.url is not None
     engine = open_database(config.database.url)
     sessions = session_factory(engine)
     # scrapy-redis calls Scrapy's stats with the deprecated spider= argument on every request.

@@ -25,7 +25,9 @@ from scrapy.crawler import Crawler
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 
+from crawler.report import one_line
 from newsmon.config import Config
+from newsmon.errors import NewsmonError
 
 _POLL_FLOOR = 0.01  # seconds: the shortest wait before asking for a host's slot again
 
@@ -71,6 +73,21 @@ def read_job(data: bytes | str) -> tuple[str, int]:
 def connect(url: str) -> redis.Redis:
     """A client that fails in seconds, not minutes, when Redis is away."""
     return redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30)
+
+
+def connect_or_fail(url: str | None) -> redis.Redis:
+    """``connect``, once Redis has answered: a scheduler or worker started without its Redis says so in one
+    line and exits (its supervisor starts it again) instead of starting half-way."""
+    if url is None:
+        raise NewsmonError("the scale-out needs redis.url in the config (or NEWSMON_REDIS_URL)")
+    client = connect(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        client.close()
+        raise NewsmonError(f"cannot reach Redis at {redis_address(url)} ({one_line(exc)}); start it or fix "
+                           "redis.url") from None
+    return client
 
 
 def redis_address(url: str) -> str:

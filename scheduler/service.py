@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.delivery import deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched
 from crawler.report import SourceTally, one_line
-from crawler.sharedqueue import connect, job, redis_address, sources_key
+from crawler.sharedqueue import connect_or_fail, job, redis_address, sources_key
 from db.clusters import cluster_policy, place_unclustered
 from db.health import source_health
 from db.models import Source
@@ -118,7 +118,7 @@ class Service:
             if placed:
                 logger.info("placed %d stories stored before clustering into near-duplicate clusters", placed)
             if self.role == "scheduler":
-                self.queue = self._connect_redis()
+                self.queue = connect_or_fail(self.config.redis.url)
                 with sessions.begin() as session:  # a previous scheduler's runs: nobody collects them any more
                     left = give_up(session, None, timedelta(0), datetime.now(UTC), why="left by a stopped scheduler")
                 if left:
@@ -332,18 +332,6 @@ class Service:
                 thread = threading.Thread(target=self._run_batch, args=(process,), name="batch", daemon=True)
                 self._batch_threads = [t for t in self._batch_threads if t.is_alive()] + [thread]
             thread.start()
-
-    def _connect_redis(self) -> redis.Redis:
-        url = self.config.redis.url
-        if url is None:
-            raise NewsmonError("--role scheduler needs redis.url in the config (or NEWSMON_REDIS_URL)")
-        client = connect(url)
-        try:
-            client.ping()
-        except redis.RedisError as exc:
-            raise NewsmonError(f"cannot reach Redis at {redis_address(url)} ({one_line(exc)}); start it or fix "
-                               "redis.url") from None
-        return client
 
     def _dispatch_to_workers(self) -> None:
         """The scheduler role: every due source becomes a run in the database and a job in Redis."""

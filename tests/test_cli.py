@@ -147,13 +147,15 @@ def test_a_scale_out_role_without_redis_says_what_to_set(tmp_path: Path, role: s
     assert f"--role {role} needs redis.url in the config (or NEWSMON_REDIS_URL)" in result.stderr
 
 
-def test_a_scheduler_that_cannot_reach_redis_exits_in_one_line_without_the_password(tmp_path: Path) -> None:
+@pytest.mark.parametrize("role", ["scheduler", "worker"])
+def test_a_role_that_cannot_reach_redis_exits_in_one_line_without_the_password(tmp_path: Path, role: str) -> None:
     with socket.socket() as probe:  # a port nobody listens on
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", [],
                           redis={"url": f"redis://:s3cret-pw@127.0.0.1:{port}/0"})
-    result = run_newsmon("--config", str(config), "run", "--role", "scheduler", timeout=60)
-    assert result.returncode == 1, result.stderr
-    assert f"cannot reach Redis at 127.0.0.1:{port}/0" in result.stderr
+    result = run_newsmon("--config", str(config), "run", "--role", role, timeout=60)
+    assert result.returncode == 1, result.stderr  # not 0: a supervisor starts it again
+    assert f"error: cannot reach Redis at 127.0.0.1:{port}/0" in result.stderr
+    assert "Traceback" not in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
