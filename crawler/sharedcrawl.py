@@ -52,7 +52,8 @@ class _Tallies(dict[str, SourceTally]):
 class SharedReport(CrawlReport):
     """The spider's report, written through to the shared runs: each finished request adds what this worker
     did for its run since the last time (db.runs.add_to_run). A write that fails is kept and added with the
-    next one."""
+    next one. A source's tally is emptied in place after each write, never replaced: a callback that holds it
+    across an await (an article's extraction) still counts into the tally that is written next."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         super().__init__(tallies=_Tallies())
@@ -67,9 +68,10 @@ class SharedReport(CrawlReport):
     def bind(self, source: str, run: int | None) -> None:
         """The requests of ``source`` handled from now on belong to ``run`` (from the request's meta). The
         scheduler queues a source again only when its run is over, so one run at a time is the rule; the
-        exception is a given-up run whose stale requests are still queued when the next one starts, and an
-        article of each in flight at once in this worker is then counted in the later one (a known limit:
-        the fix is a run id on every tally and item)."""
+        exception is a given-up run whose stale requests are still in flight when the next one starts: an
+        article of the one finishing while another of the other is extracted may then be counted in the other
+        run (a known limit on the figures, not on the stories: a run that ends early keeps its validators,
+        and a failure added to a run already over drops them, see db.runs.add_to_run)."""
         if run is not None and self.runs.get(source) != run:
             if source in self.runs:
                 self.flush(source)
@@ -110,7 +112,7 @@ class SharedReport(CrawlReport):
             logger.warning("could not add to the crawl run of %s (kept for the next write): %s", source,
                            one_line(exc))
             return
-        del self.tallies[source]
+        _empty(tally)
         self.queued.pop(source, None)
         self.done.pop(source, None)
         self.unsure.discard(source)
@@ -120,6 +122,16 @@ class SharedReport(CrawlReport):
     def finish_all(self) -> None:
         for source in list(self.tallies):
             self.flush(source)
+
+
+def _empty(tally: SourceTally) -> None:
+    """Written: the tally starts again from nothing (the same object, see SharedReport)."""
+    tally.links = tally.new = tally.duplicate = tally.known = tally.failed = 0
+    tally.error = None
+    tally.problems = []
+    tally.not_modified = False
+    tally.validators = (None, None)
+    tally.max_age = tally.retry_after = None
 
 
 class SharedNewsSpider(RedisMixin, NewsSpider):

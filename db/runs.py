@@ -61,7 +61,9 @@ def open_run(session: Session, source_id: int, now: datetime) -> int:
 
 def add_to_run(session: Session, run_id: int, delta: RunDelta, now: datetime) -> bool:
     """Add one worker's ``delta`` to the run; True when that finished it. A run given up already keeps its
-    figures (the stories the worker stored are stored all the same)."""
+    figures (the stories the worker stored are stored all the same), but a page that failed after its run
+    was over, or one the shared filter turned away, drops the source's validators: the next poll reads the
+    whole listing again, so a 304 cannot hide that page."""
     values: dict[str, object] = {
         "pending": CrawlRun.pending + delta.queued - delta.done,
         "links": CrawlRun.links + delta.links,
@@ -87,6 +89,10 @@ def add_to_run(session: Session, run_id: int, delta: RunDelta, now: datetime) ->
         .returning(CrawlRun.pending)
     ).scalar_one_or_none()
     if pending is None:
+        if delta.failed or delta.error or delta.validators == (None, None):
+            source_id = session.scalar(select(CrawlRun.source_id).where(CrawlRun.id == run_id))
+            if source_id is not None:
+                remember_validators(session, source_id, "failed", (None, None))
         return False
     session.add_all(CrawlProblem(run_id=run_id, url=url, reason=reason) for url, reason in delta.problems)
     if pending > 0:
