@@ -31,7 +31,7 @@ from crawler.settings import build_settings
 from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
 from db.queries import listing_validators
-from db.runs import RunDelta, add_to_run
+from db.runs import RunDelta, add_to_run, is_open
 from db.session import open_database, session_factory
 from newsmon.config import Config, SourceConfig
 from newsmon.logging import scrapy_level
@@ -172,19 +172,18 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
                                             "newsmon process the same config.yaml")
             report.closed(source)
             return None
-        validators = self._validators_of(source)
+        try:
+            with self.sessions() as session:
+                if not is_open(session, run):  # given up while the job waited (workers down or behind)
+                    logger.info("skipped the job of %s: its crawl run %d is over", source, run)
+                    return None
+                validators = listing_validators(session, [source]).get((source, config.url))
+        except SQLAlchemyError as exc:
+            logger.warning("could not read the crawl run and validators of %s: %s", source, one_line(exc))
+            validators = None
         request = self._listing_request(config.url, source, depth=0, validators=validators)
         request.meta[RUN] = run
         return request
-
-    def _validators_of(self, source: str) -> tuple[str | None, str | None] | None:
-        try:
-            with self.sessions() as session:
-                known = listing_validators(session, [source])
-        except SQLAlchemyError as exc:
-            logger.warning("could not read the validators of %s: %s", source, one_line(exc))
-            return None
-        return known.get((source, self.sources[source].url))
 
     # Every callback first says which run its request belongs to; requests it queues carry the run on.
 

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from crawler.report import one_line
-from db.models import CrawlProblem, CrawlRun
+from db.models import CrawlProblem, CrawlRun, Source
 from db.queries import remember_validators
 
 RUNNING = "running"
@@ -118,6 +118,18 @@ def give_up(
         )
         _finish(session, run.id, now)
     return [run.id for run in stale]
+
+
+def open_runs(session: Session) -> dict[int, str]:
+    """Run id -> source name of every shared run not finished (a restarted scheduler takes them over)."""
+    rows = session.execute(select(CrawlRun.id, Source.name).join(Source, CrawlRun.source_id == Source.id)
+                           .where(CrawlRun.status == RUNNING, CrawlRun.finished_at.is_(None)))
+    return {run_id: name for run_id, name in rows}
+
+
+def is_open(session: Session, run_id: int) -> bool:
+    """Whether the run is still waiting for its requests (a job of a run given up meanwhile is not crawled)."""
+    return session.scalar(select(CrawlRun.id).where(CrawlRun.id == run_id, CrawlRun.finished_at.is_(None))) is not None
 
 
 def finished_runs(session: Session, run_ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -41,7 +41,7 @@ from db.clusters import cluster_policy, place_unclustered
 from db.health import source_health
 from db.models import Source
 from db.queries import record_crawl_run, sync_sources
-from db.runs import finished_runs, give_up, open_run
+from db.runs import finished_runs, give_up, open_run, open_runs
 from db.session import open_database, session_factory
 from newsmon.config import Config
 from newsmon.errors import NewsmonError
@@ -119,10 +119,7 @@ class Service:
                 logger.info("placed %d stories stored before clustering into near-duplicate clusters", placed)
             if self.role == "scheduler":
                 self.queue = connect_or_fail(self.config.redis.url)
-                with sessions.begin() as session:  # a previous scheduler's runs: nobody collects them any more
-                    left = give_up(session, None, timedelta(0), datetime.now(UTC), why="left by a stopped scheduler")
-                if left:
-                    logger.info("closed %d crawl runs a stopped scheduler left open", len(left))
+            self._take_over_runs(sessions)
             first_polls = self._load_state(sessions)
             self.scheduler = self._build_scheduler(first_polls)
             self.scheduler.start()
@@ -333,6 +330,25 @@ class Service:
                 self._batch_threads = [t for t in self._batch_threads if t.is_alive()] + [thread]
             thread.start()
 
+    def _take_over_runs(self, sessions: sessionmaker[Session]) -> None:
+        """Shared runs a previous scheduler left open. A scheduler collects them as its own (the workers may
+        still be on them; queued again now, a source would run twice at once), giving them up after
+        service.crawl_time_limit as usual; runs of sources no longer configured, and every one when this
+        service crawls by itself (--role all: nobody would collect them), are closed now."""
+        now = datetime.now(UTC)
+        with sessions.begin() as session:
+            left = open_runs(session)
+            kept = {run: name for run, name in left.items() if self.role == "scheduler" and name in self.sources}
+            closed = give_up(session, [run for run in left if run not in kept], timedelta(0), now,
+                             why="left by a stopped scheduler")
+        if kept:
+            logger.info("took over %d crawl runs a stopped scheduler left open", len(kept))
+            with self._cond:
+                self._runs.update(kept)
+                self._in_flight.update(kept.values())
+        if closed:
+            logger.info("closed %d crawl runs a stopped scheduler left open", len(closed))
+
     def _dispatch_to_workers(self) -> None:
         """The scheduler role: every due source becomes a run in the database and a job in Redis."""
         assert self.sessions is not None and self.queue is not None
@@ -377,14 +393,14 @@ class Service:
         """The scheduler role: the runs the workers finished, or that ran out of time, planned like crawls."""
         assert self.sessions is not None
         with self._cond:
-            open_runs = dict(self._runs)
-        if not open_runs:
+            watched = list(self._runs)
+        if not watched:
             return
         now = datetime.now(UTC)
         try:
             with self.sessions.begin() as session:
-                given_up = give_up(session, list(open_runs), self.settings.crawl_time_limit, now)
-                finished = finished_runs(session, list(open_runs))
+                given_up = give_up(session, watched, self.settings.crawl_time_limit, now)
+                finished = finished_runs(session, watched)
                 outcomes = {row["source"]: CrawlOutcome.from_row(row) for row in finished.values()}
                 if outcomes:
                     self._plan_next_polls(session, outcomes, now)

@@ -14,6 +14,7 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from contextlib import ExitStack, contextmanager
 from itertools import pairwise
 from pathlib import Path
@@ -25,8 +26,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from db.models import CrawlRun, Story, StoryUrl
+from crawler.sharedqueue import job, sources_key
+from db.models import CrawlRun, Source, Story, StoryUrl
+from db.queries import sync_sources
+from db.runs import give_up, open_run
 from db.session import make_engine
+from newsmon.config import SourceConfig
 from tests.conftest import REPO, _postgres_database, run_newsmon, write_config
 from tests.scheduler.test_service import _wait
 from tests.servers import Outlet, Webhook, article_page, filler, rss
@@ -198,6 +203,72 @@ def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(
     assert _count(postgres_url, Story) == 16
     alerted = _alerted(webhook)
     assert len(alerted) == 16 and set(alerted.values()) == {1}, alerted
+
+
+def test_a_restarted_scheduler_takes_over_the_runs_in_flight(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    """A scheduler restarted while workers crawl collects their runs instead of closing them and queueing the
+    sources again (which ran a source twice at once and recorded a failed crawl)."""
+    _publish(outlet, "wire", 6)
+    for number in range(6):
+        outlet.routes[f"/wire/{number}.html"].delay = 4.0
+    sources = [{"name": "wire", "feed": outlet.url("/wire/feed.xml"), "every": "1h"}]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
+    with ExitStack() as stack:
+        first = stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        stack.enter_context(_newsmon(config, "--role", "worker"))
+        _wait(lambda: outlet.hits["/wire/0.html"], timeout=60, what="the articles in flight")
+        first.send_signal(signal.SIGTERM)
+        first.communicate(timeout=60)
+        second = stack.enter_context(_newsmon(config, "--role", "scheduler"))
+        _wait(lambda: _count(postgres_url, Story) >= 6 and _next_poll_planned(postgres_url), timeout=60,
+              what="the six stories, and the run collected")
+        second.send_signal(signal.SIGTERM)
+        log = second.communicate(timeout=60)[1]
+    assert first.returncode == 0 and second.returncode == 0, log
+    assert "took over 1 crawl runs a stopped scheduler left open" in log
+    assert _runs(postgres_url) == [("ok", None)]  # one run, finished by the worker, collected by the second
+    assert outlet.hits["/wire/feed.xml"] == 1  # the source was not queued again while its run went on
+    assert "crawl wire: ok, 6 links, 6 new" in log
+
+
+def _next_poll_planned(database_url: str) -> bool:
+    """Whether a collected run planned the source's next poll (an hour away: every: 1h)."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            at = session.scalar(select(Source.next_poll_at))
+    finally:
+        engine.dispose()
+    return at is not None and at > datetime.now(UTC) + timedelta(minutes=30)
+
+
+def test_a_worker_skips_the_job_of_a_run_given_up_while_it_waited(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, "stale", 2)
+    _publish(outlet, "live", 2)
+    sources = [{"name": name, "feed": outlet.url(f"/{name}/feed.xml"), "every": "1h"} for name in ("stale", "live")]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
+    engine = make_engine(postgres_url)
+    try:
+        with Session(engine) as session, session.begin():
+            ids = sync_sources(session, [SourceConfig(**source) for source in sources], datetime.now(UTC))
+            runs = {name: open_run(session, ids[name], datetime.now(UTC)) for name in ids}
+            give_up(session, [runs["stale"]], timedelta(0), datetime.now(UTC))  # the workers were away too long
+    finally:
+        engine.dispose()
+    client = redis.Redis.from_url(REDIS_URL)
+    client.rpush(sources_key(redis_prefix), job("stale", runs["stale"]), job("live", runs["live"]))
+    client.close()
+    with _newsmon(config, "--role", "worker") as worker:
+        _wait(lambda: _count(postgres_url, Story) >= 2 and ("ok", None) in _runs(postgres_url), timeout=60,
+              what="the live source's run")
+        worker.send_signal(signal.SIGTERM)
+        log = worker.communicate(timeout=60)[1]
+    assert f"skipped the job of stale: its crawl run {runs['stale']} is over" in log
+    assert outlet.hits["/stale/feed.xml"] == 0 and outlet.hits["/live/feed.xml"] == 1
 
 
 def test_the_per_host_delay_holds_across_workers(
