@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -137,6 +138,16 @@ class RedisConfig(_Section):
     def _redis_scheme(cls, url: str | None) -> str | None:
         if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("use redis://host:6379/0 (rediss:// with TLS, unix:///path/to/socket)")
+        if url is not None:
+            try:  # the URL itself is never repeated: it may hold a password
+                parts = urlsplit(url)
+                parts.port  # noqa: B018 - raises on a port that is not a number
+            except ValueError:
+                raise ValueError("not a valid Redis URL: percent-encode a /, ?, # or @ in its password "
+                                 "(e.g. %2F for /)") from None
+            if url.startswith(("redis://", "rediss://")) and not parts.hostname:
+                raise ValueError("the Redis URL names no host: use redis://host:6379/0 (percent-encode a /, ?, # "
+                                 "or @ in its password)")
         return url
 
 

@@ -79,6 +79,30 @@ def test_environment_values_fill_secrets_and_the_database_url_wins(tmp_path: Pat
 
 
 @pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://cache:6379/0", "use redis://host:6379/0"),
+        ("redis://:s3cr#t@cache:6379/0", "percent-encode a /, ?, # or @ in its password"),
+        ("redis://:s3cr/t@cache:6379/0", "percent-encode a /, ?, # or @ in its password"),
+        ("redis:///0", "the Redis URL names no host"),
+    ],
+)
+def test_a_redis_url_that_cannot_work_is_refused_without_repeating_it(tmp_path: Path, url: str, problem: str) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({"redis": {"url": url}}))
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert problem in str(caught.value) and "s3cr" not in str(caught.value)
+    path.write_text(yaml.safe_dump({"redis": {"prefix": "desk"}}))
+    with pytest.raises(ConfigError) as caught:  # the same through the environment
+        load_config(path, environ={"NEWSMON_REDIS_URL": url})
+    assert "NEWSMON_REDIS_URL" in str(caught.value) and problem in str(caught.value)
+    assert "s3cr" not in str(caught.value)
+    encoded = load_config(path, environ={"NEWSMON_REDIS_URL": "redis://:s3cr%23t@cache:6379/0"})
+    assert encoded.redis.url == "redis://:s3cr%23t@cache:6379/0"
+
+
+@pytest.mark.parametrize(
     ("text", "seconds"), [("30s", 30), ("10m", 600), ("1h30m", 5400), ("2d", 172800), ("1w", 604800), (90, 90)]
 )
 def test_durations(text: object, seconds: int) -> None:
