@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 from scrapy import Request, signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.exceptions import ScrapyDeprecationWarning
@@ -39,6 +40,7 @@ from newsmon.logging import scrapy_level
 logger = logging.getLogger(__name__)
 
 RUN = "newsmon_run"  # request meta: the shared run a request belongs to
+TAKE_JOBS_EVERY = 2.0  # seconds: a busy worker with a free download slot takes due sources this often
 
 
 class _Tallies(dict[str, SourceTally]):
@@ -145,13 +147,34 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
         # The shared duplicate filter remembers what every worker fetched (in expiring keys); a set in this
         # long-running process would only grow.
         self.scheduled = _Forgetful()
+        self._job_taker: Any = None  # a LoopingCall, made once the crawl has installed its reactor
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> SharedNewsSpider:
         spider: SharedNewsSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.setup_redis(crawler)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
+        crawler.signals.connect(spider._start_taking_jobs, signal=signals.spider_opened)
         return spider
+
+    def _start_taking_jobs(self, spider: Any) -> None:
+        from twisted.internet.task import LoopingCall  # its clock is the reactor: made earlier, the wrong one
+
+        self._job_taker = LoopingCall(self._take_jobs)
+        self._job_taker.start(TAKE_JOBS_EVERY, now=False)
+
+    def _take_jobs(self) -> None:
+        """Due sources are taken when this worker has a download slot free, not only when it has nothing to do
+        (scrapy-redis's way): on a busy cluster the workers are seldom idle, and a listing waiting for one would
+        wait for every queued article first. Their listings go to the shared queue ahead of the articles
+        (priority), for whichever worker is free first."""
+        engine = self.crawler.engine
+        if engine is None or len(engine.downloader.active) >= self.crawler.settings.getint("CONCURRENT_REQUESTS"):
+            return
+        try:
+            self.schedule_next_requests()
+        except redis.RedisError as exc:  # away for a moment: the next turn tries again
+            logger.warning("could not take jobs from Redis: %s", one_line(exc))
 
     async def start(self) -> AsyncIterator[Request]:
         """No start requests: jobs come from Redis when the spider is idle (RedisMixin.spider_idle)."""
@@ -222,6 +245,8 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
             self.report.dropped(link.source)  # type: ignore[attr-defined]
 
     def _closed(self, spider: Any, reason: str) -> None:
+        if self._job_taker is not None and self._job_taker.running:
+            self._job_taker.stop()
         self.report.finish_all()
         super()._closed(spider, reason)
 

@@ -271,6 +271,37 @@ def test_a_worker_skips_the_job_of_a_run_given_up_while_it_waited(
     assert outlet.hits["/stale/feed.xml"] == 0 and outlet.hits["/live/feed.xml"] == 1
 
 
+def test_a_busy_worker_takes_a_due_source_without_waiting_for_its_articles(
+    tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, "slow", 3)
+    for number in range(3):
+        outlet.routes[f"/slow/{number}.html"].delay = 6.0  # within crawl.timeout (10 s)
+    _publish(outlet, "quick", 2)
+    sources = [{"name": name, "feed": outlet.url(f"/{name}/feed.xml"), "every": "1h"} for name in ("slow", "quick")]
+    config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
+    engine = make_engine(postgres_url)
+    try:
+        with Session(engine) as session, session.begin():
+            ids = sync_sources(session, [SourceConfig(**source) for source in sources], datetime.now(UTC))
+            runs = {name: open_run(session, ids[name], datetime.now(UTC)) for name in ids}
+    finally:
+        engine.dispose()
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.rpush(sources_key(redis_prefix), job("slow", runs["slow"]))
+        with _newsmon(config, "--role", "worker"):
+            _wait(lambda: outlet.hits["/slow/0.html"], timeout=60, what="the slow pages in flight")
+            client.rpush(sources_key(redis_prefix), job("quick", runs["quick"]))  # due while the worker is busy
+            _wait(lambda: _count(postgres_url, Story) >= 5, timeout=60, what="all five stories")
+    finally:
+        client.close()
+    moments = {path: moment for (path, _), moment in zip(outlet.requests, outlet.times, strict=True)}
+    # Read within a few seconds, while the slow pages were still being answered (6 s), not after them (and
+    # after the worker's next look for work, every 5 s, as scrapy-redis alone would have it).
+    assert moments["/quick/feed.xml"] - moments["/slow/0.html"] < 4.5, moments
+
+
 def test_the_per_host_delay_holds_across_workers(
     tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
 ) -> None:
