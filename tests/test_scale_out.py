@@ -244,6 +244,20 @@ def _next_poll_planned(database_url: str) -> bool:
     return at is not None and at > datetime.now(UTC) + timedelta(minutes=30)
 
 
+def _open_runs(database_url: str, sources: list[dict[str, str]], given_up: tuple[str, ...] = ()) -> dict[str, int]:
+    """A run of each source opened as the scheduler would (those named in ``given_up`` given up already):
+    source name -> run id, for jobs the test queues itself."""
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            ids = sync_sources(session, [SourceConfig(**source) for source in sources], datetime.now(UTC))
+            runs = {name: open_run(session, ids[name], datetime.now(UTC)) for name in ids}
+            give_up(session, [runs[name] for name in given_up], timedelta(0), datetime.now(UTC))
+    finally:
+        engine.dispose()
+    return runs
+
+
 def test_a_worker_skips_the_job_of_a_run_given_up_while_it_waited(
     tmp_path: Path, postgres_url: str, redis_prefix: str, outlet: Outlet, webhook: Webhook
 ) -> None:
@@ -251,14 +265,7 @@ def test_a_worker_skips_the_job_of_a_run_given_up_while_it_waited(
     _publish(outlet, "live", 2)
     sources = [{"name": name, "feed": outlet.url(f"/{name}/feed.xml"), "every": "1h"} for name in ("stale", "live")]
     config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
-    engine = make_engine(postgres_url)
-    try:
-        with Session(engine) as session, session.begin():
-            ids = sync_sources(session, [SourceConfig(**source) for source in sources], datetime.now(UTC))
-            runs = {name: open_run(session, ids[name], datetime.now(UTC)) for name in ids}
-            give_up(session, [runs["stale"]], timedelta(0), datetime.now(UTC))  # the workers were away too long
-    finally:
-        engine.dispose()
+    runs = _open_runs(postgres_url, sources, given_up=("stale",))  # the workers were away too long
     client = redis.Redis.from_url(REDIS_URL)
     client.rpush(sources_key(redis_prefix), job("stale", runs["stale"]), job("live", runs["live"]))
     client.close()
@@ -280,13 +287,7 @@ def test_a_busy_worker_takes_a_due_source_without_waiting_for_its_articles(
     _publish(outlet, "quick", 2)
     sources = [{"name": name, "feed": outlet.url(f"/{name}/feed.xml"), "every": "1h"} for name in ("slow", "quick")]
     config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
-    engine = make_engine(postgres_url)
-    try:
-        with Session(engine) as session, session.begin():
-            ids = sync_sources(session, [SourceConfig(**source) for source in sources], datetime.now(UTC))
-            runs = {name: open_run(session, ids[name], datetime.now(UTC)) for name in ids}
-    finally:
-        engine.dispose()
+    runs = _open_runs(postgres_url, sources)
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.rpush(sources_key(redis_prefix), job("slow", runs["slow"]))
