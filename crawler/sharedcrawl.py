@@ -169,7 +169,9 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
         wait for every queued article first. Their listings go to the shared queue ahead of the articles
         (priority), for whichever worker is free first."""
         engine = self.crawler.engine
-        if engine is None or len(engine.downloader.active) >= self.crawler.settings.getint("CONCURRENT_REQUESTS"):
+        if engine is None or not engine.running:  # stopping: a job taken now would wait for the time limit
+            return
+        if len(engine.downloader.active) >= self.crawler.settings.getint("CONCURRENT_REQUESTS"):
             return
         try:
             self.schedule_next_requests()
@@ -177,7 +179,8 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
             logger.warning("could not take jobs from Redis: %s", one_line(exc))
 
     async def start(self) -> AsyncIterator[Request]:
-        """No start requests: jobs come from Redis when the spider is idle (RedisMixin.spider_idle)."""
+        """No start requests: jobs come from Redis when the spider is idle (RedisMixin.spider_idle) or has a
+        download slot free (_take_jobs)."""
         return
         yield  # an async generator that yields nothing
 
