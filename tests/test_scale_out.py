@@ -14,8 +14,8 @@ import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
 
@@ -211,8 +211,8 @@ def test_a_restarted_scheduler_takes_over_the_runs_in_flight(
     """A scheduler restarted while workers crawl collects their runs instead of closing them and queueing the
     sources again (which ran a source twice at once and recorded a failed crawl)."""
     _publish(outlet, "wire", 6)
-    for number in range(6):
-        outlet.routes[f"/wire/{number}.html"].delay = 4.0
+    for number in range(6):  # in flight while one scheduler stops and the next starts (a few seconds)
+        outlet.routes[f"/wire/{number}.html"].delay = 8.0
     sources = [{"name": "wire", "feed": outlet.url("/wire/feed.xml"), "every": "1h"}]
     config = _config(tmp_path, postgres_url, redis_prefix, sources, webhook)
     with ExitStack() as stack:
