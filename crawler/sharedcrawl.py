@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import warnings
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,13 +128,11 @@ class SharedReport(CrawlReport):
 
 
 def _empty(tally: SourceTally) -> None:
-    """Written: the tally starts again from nothing (the same object, see SharedReport)."""
-    tally.links = tally.new = tally.duplicate = tally.known = tally.failed = 0
-    tally.error = None
-    tally.problems = []
-    tally.not_modified = False
-    tally.validators = (None, None)
-    tally.max_age = tally.retry_after = None
+    """Written: the tally starts again from nothing (the same object, see SharedReport), every field but its
+    name and start back to SourceTally's default."""
+    fresh = SourceTally(name=tally.name, started_at=tally.started_at)
+    for field in fields(SourceTally):
+        setattr(tally, field.name, getattr(fresh, field.name))
 
 
 class SharedNewsSpider(RedisMixin, NewsSpider):

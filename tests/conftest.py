@@ -60,6 +60,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for a test that needs PostgreSQL itself (skips, saying why, without it)."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = open_database(database_url)
     yield engine

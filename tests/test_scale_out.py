@@ -32,7 +32,7 @@ from db.queries import sync_sources
 from db.runs import give_up, open_run
 from db.session import make_engine
 from newsmon.config import SourceConfig
-from tests.conftest import REPO, _postgres_database, run_newsmon, write_config
+from tests.conftest import REPO, run_newsmon, write_config
 from tests.scheduler.test_service import _wait
 from tests.servers import Outlet, Webhook, article_page, filler, rss
 
@@ -59,11 +59,6 @@ def redis_prefix() -> Iterator[str]:
         if keys:
             client.delete(*keys)
         client.close()
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def _publish(outlet: Outlet, prefix: str, count: int, delay: float = 0.0, etag: str | None = None) -> list[str]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -20,7 +20,7 @@ from db.queries import StoreOutcome, store_article, sync_sources
 from db.session import open_database, session_factory
 from newsmon.cli import cli
 from newsmon.config import RuleConfig, SourceConfig
-from tests.conftest import Mailbox, _postgres_database, write_config
+from tests.conftest import Mailbox, write_config
 from tests.factories import make_article
 from tests.servers import Webhook, filler
 
@@ -211,11 +211,10 @@ def test_bad_rules_fail_the_config_check(tmp_path: Path, query: str) -> None:
 
 
 @pytest.fixture
-def postgres_engine() -> Iterator[Engine]:
-    for url in _postgres_database():
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
+def postgres_engine(postgres_url: str) -> Iterator[Engine]:
+    engine = open_database(postgres_url)
+    yield engine
+    engine.dispose()
 
 
 @pytest.mark.postgres
