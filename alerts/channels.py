@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import apprise
 
@@ -31,13 +31,22 @@ def masked_channel_url(url: str) -> str:
     return f"{scheme}://... (not a URL apprise understands)"
 
 
+def url_secrets(url: str) -> list[str]:
+    """The parts of a channel URL that may be secret: password (and the user name beside it), query values,
+    long path segments (a webhook's token), each also as it appears percent-encoded in a request line."""
+    parts = urlsplit(url)
+    password = parts.password or ""
+    found = [password, unquote(password), *(value for _key, value in parse_qsl(parts.query))]
+    found += [unquote(segment) for segment in parts.path.split("/") if len(segment) >= 8]
+    if parts.username and parts.password:
+        found.append(unquote(parts.username))
+    found = [secret for secret in found if len(secret) >= 4]
+    found += [quote(secret, safe="") for secret in found]
+    return sorted(set(found), key=len, reverse=True)
+
+
 def mask_secrets(text: str, url: str) -> str:
     """Hide the parts of a channel URL that may be secret (password, tokens, query values) in ``text``."""
-    parts = urlsplit(url)
-    secrets = [parts.password or "", *(value for _key, value in parse_qsl(parts.query))]
-    secrets += [segment for segment in parts.path.split("/") if len(segment) >= 8]
-    if parts.username and parts.password:
-        secrets.append(parts.username)
-    for secret in sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True):
+    for secret in url_secrets(url):
         text = text.replace(secret, "****")
     return text

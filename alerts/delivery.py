@@ -1,35 +1,36 @@
 """Delivering the outbox through apprise: claim what is due, send it per channel, record every attempt.
 
 - Each channel is served by its own thread, so a slow or dead channel never holds up the others.
-- A claimed message carries a lease (``claimed_until``); a sender that dies leaves it to be claimed again
-  when the lease runs out, so nothing is lost. The window for a double send is only between the channel
-  accepting a message and our commit of "sent".
+- A claimed message carries a lease (``claimed_until``) and its sender's name (``claimed_by``). A sender that
+  dies leaves it to be claimed again: at once when the sender is known dead (its process is gone from this
+  host, or its scheduler lock was taken over), else when the lease runs out. Nothing is lost.
+- At least once, with a stable identity: a message whose send succeeded but whose "sent" was never committed
+  (a kill in between) is sent again, carrying the same identity (``alerts.sending``), so a receiver that
+  honours it shows it once.
+- A send whose outcome the database will not take (a full disk, a lost connection) is kept in memory and
+  recorded as soon as the database takes writes again; until then nothing new is claimed, so a message that
+  went out is never sent again because its outcome was lost.
 - A failed attempt is retried with backoff; after ``MAX_ATTEMPTS`` the message is marked failed and stays
   visible in ``newsmon alerts log``.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
-import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import apprise
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.channels import is_email, mask_secrets
+from alerts.channels import is_email
 from alerts.outbox import AlertPlan
 from alerts.query import Term
 from alerts.render import (
-    Message,
     StoryAlert,
     render_alert,
     render_digest,
@@ -37,14 +38,18 @@ from alerts.render import (
     render_notice,
     snippet,
 )
+from alerts.sending import Message, SendResult, Verdict, message_identity, read_timeout, send
+from db.claimants import is_dead_on_this_host, new_claimant
 from db.clusters import cluster_copies
 from db.models import DeliveryAttempt, OutboxMessage, Story
+from db.session import database_error
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(minutes=5)  # at least; longer when a channel is given longer to answer
 _BACKOFF = (30, 60, 120, 300, 600, 1800, 3600)  # seconds before attempt 2, 3, ...; then hourly
+SETTLE_FOR = 30.0  # seconds a one-shot delivery keeps trying to record outcomes the database refused
 
 
 def backoff(attempts: int) -> timedelta:
@@ -56,13 +61,18 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    unknown: int = 0  # of retrying: the channel took the message but did not answer
+    unrecorded: int = 0  # sent or tried, but the database has not taken the outcome yet (held in memory)
+    write_error: str | None = None  # why the database refused a write, one line
     errors: list[str] = field(default_factory=list)  # one line per failed attempt, secrets masked
 
     def add(self, other: DeliveryReport) -> None:
         self.sent += other.sent
         self.retrying += other.retrying
         self.failed += other.failed
+        self.unknown += other.unknown
         self.errors += other.errors
+        self.write_error = other.write_error or self.write_error
 
 
 class _Clock:
@@ -83,6 +93,281 @@ class _Send:
     channel: str
     message_ids: tuple[int, ...]
     message: Message
+    identity: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What became of a claimed send, to be written to the outbox. ``result`` None: never attempted (the run's
+    deadline, or the database failing first), so the claim is only given back."""
+
+    send: _Send
+    result: SendResult | None
+    at: datetime
+    permanent: bool = False
+
+
+class Deliverer:
+    """Delivers the outbox for one process, keeping what the database would not take until it does.
+
+    The service keeps one for its whole life; a one-shot command (``newsmon crawl``, ``alerts deliver``) uses
+    ``deliver_pending``.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        channels: dict[str, str],
+        plan: AlertPlan,
+        claimant: str | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.plan = plan
+        self.claimant = claimant or new_claimant()
+        self.dead_claimants: set[str] = set()  # senders known dead elsewhere (a lock taken over from them)
+        self._unrecorded: list[_Outcome] = []
+        self._lock = threading.Lock()
+
+    @property
+    def unrecorded(self) -> int:
+        """Sends whose outcome the database has not taken yet."""
+        with self._lock:
+            return sum(1 for outcome in self._unrecorded if outcome.result is not None)
+
+    def deliver(self, now: datetime | None = None, deadline: float = 120.0) -> DeliveryReport:
+        """Record what is held, then send every due message; never raises for a channel or the database.
+
+        Args:
+            deadline: seconds after which no new send is started; what is left stays due for the next run.
+        """
+        now = now or datetime.now(UTC)
+        report = DeliveryReport()
+        if not self.flush(report):
+            report.unrecorded = self.unrecorded
+            return report  # claim nothing new while the database refuses what we owe it
+        try:
+            sends = self._claim(now, deadline)
+        except SQLAlchemyError as exc:
+            report.write_error = database_error(exc)
+            logger.warning("delivery: could not claim due alerts: %s", report.write_error)
+            return report
+        if not sends:
+            return report
+        by_channel: dict[str, list[_Send]] = defaultdict(list)
+        for item in sends:
+            by_channel[item.channel].append(item)
+        clock = _Clock(now)
+        stop_at = clock.started + deadline
+        reports = {name: DeliveryReport() for name in by_channel}
+        threads = [
+            threading.Thread(
+                target=self._serve_channel,
+                args=(name, self.channels.get(name), queue, clock, stop_at, reports[name]),
+                name=f"deliver-{name}",
+                daemon=True,
+            )
+            for name, queue in by_channel.items()
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for channel_report in reports.values():
+            report.add(channel_report)
+        report.unrecorded = self.unrecorded
+        logger.info("delivery: %d sent, %d to retry, %d failed", report.sent, report.retrying, report.failed)
+        if report.unrecorded:
+            logger.warning("delivery: %d outcomes not recorded yet (the database refused: %s); nothing new is "
+                           "sent until they are", report.unrecorded, report.write_error)
+        return report
+
+    def flush(self, report: DeliveryReport | None = None) -> bool:
+        """Write the outcomes held in memory; True when none is left."""
+        with self._lock:
+            held, self._unrecorded = self._unrecorded, []
+        for index, outcome in enumerate(held):
+            try:
+                self._write(outcome)
+            except SQLAlchemyError as exc:
+                with self._lock:
+                    self._unrecorded[:0] = held[index:]
+                if report is not None:
+                    report.write_error = database_error(exc)
+                return False
+        if held:
+            logger.info("delivery: recorded %d outcomes the database had refused", len(held))
+        return True
+
+    def settle(self, within: float = SETTLE_FOR) -> bool:
+        """Keep trying to record held outcomes for up to ``within`` seconds (a one-shot command before it
+        exits); True when all were recorded."""
+        give_up_at = time.monotonic() + within
+        pause = 0.5
+        while not self.flush():
+            if time.monotonic() + pause > give_up_at:
+                logger.warning(
+                    "delivery: %d alerts were sent but the database would not record it; they will be sent "
+                    "again with the same message identity once their lease runs out", self.unrecorded)
+                return False
+            time.sleep(pause)
+            pause = min(pause * 2, 5.0)
+        return True
+
+    def _claim(self, now: datetime, deadline: float) -> list[_Send]:
+        """Lease every due message, every expired lease and every message a dead sender held; render them."""
+        terms, channels = self.plan.shown_terms, self.channels
+        with self.sessions.begin() as session:
+            dead = self._dead_senders(session)
+            statement = (
+                select(OutboxMessage)
+                .where(
+                    or_(
+                        (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
+                        (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
+                        (OutboxMessage.status == "sending") & OutboxMessage.claimed_by.in_(dead),
+                    )
+                )
+                .order_by(OutboxMessage.id)
+            )
+            if session.get_bind().dialect.name == "postgresql":
+                statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
+            rows = list(session.scalars(statement).unique())
+            taken_back = sum(1 for row in rows if row.status == "sending" and row.claimed_by in dead)
+            if taken_back:
+                logger.info("delivery: took back %d alerts a stopped sender had in flight (%s); sent again with "
+                            "the same identity", taken_back, ", ".join(sorted(dead)))
+            until = now + self._lease(deadline)
+            digests: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
+            sends = []
+            for row in rows:
+                row.status, row.claimed_until, row.claimed_by = "sending", until, self.claimant
+                url = channels.get(row.channel, "")
+                identity = message_identity(row.id, row.created_at)
+                if row.story is None:  # a notice about the service itself, written out when it was queued
+                    message = render_notice(row.notice or "")
+                elif row.kind == "followup":
+                    alert = _story_alert(row.story, row.rules.split(","), terms)
+                    others = [_story_alert(copy, [], terms) for copy in cluster_copies(session, row.story)]
+                    message = render_followup(alert, others, is_email(url))
+                elif row.digest:
+                    digests[(row.channel, row.digest)].append(row)
+                    continue
+                else:
+                    message = render_alert(_story_alert(row.story, row.rules.split(","), terms), is_email(url))
+                sends.append(_Send(row.channel, (row.id,), message, identity))
+            for (channel, rule), members in digests.items():
+                alerts = [_story_alert(row.story, [rule], terms) for row in members if row.story is not None]
+                message = render_digest(rule, alerts, is_email(channels.get(channel, "")))
+                identity = message_identity(members[0].id, members[0].created_at, len(members))
+                sends.append(_Send(channel, tuple(row.id for row in members), message, identity))
+        return sends
+
+    def _dead_senders(self, session: Session) -> list[str]:
+        """The senders of messages still marked 'sending' that are known dead."""
+        claimants = session.scalars(
+            select(OutboxMessage.claimed_by).where(OutboxMessage.status == "sending").distinct()
+        )
+        return [name for name in claimants if name and name != self.claimant
+                and (name in self.dead_claimants or is_dead_on_this_host(name))]
+
+    def _lease(self, deadline: float) -> timedelta:
+        """Long enough for the run's last send to be started and answered before anyone else may claim."""
+        slowest = max((read_timeout(url) for url in self.channels.values()), default=0.0)
+        return max(LEASE, timedelta(seconds=deadline + 2 * slowest + 60))
+
+    def _serve_channel(
+        self, name: str, url: str | None, queue: list[_Send], clock: _Clock, stop_at: float,
+        report: DeliveryReport,
+    ) -> None:
+        for index, item in enumerate(queue):
+            if time.monotonic() > stop_at:
+                self._settle_or_hold([_Outcome(rest, None, clock.now()) for rest in queue[index:]], report)
+                return
+            started = clock.now()
+            if url is None:
+                result = SendResult(Verdict.FAILED, f"channel {name!r} is no longer in the config")
+            else:
+                result = send(url, item.message, item.identity)
+            if not self._settle_or_hold([_Outcome(item, result, started, permanent=url is None)], report):
+                # The database refuses writes: send nothing more now; the rest are given back once it takes
+                # writes again (or claimed again after the lease, by us or by another sender).
+                self._hold([_Outcome(rest, None, clock.now()) for rest in queue[index + 1:]])
+                return
+
+    def _settle_or_hold(self, outcomes: list[_Outcome], report: DeliveryReport) -> bool:
+        """Record ``outcomes`` and count them in ``report``; hold them in memory if the database refuses."""
+        for index, outcome in enumerate(outcomes):
+            try:
+                gave_up = self._write(outcome)
+            except SQLAlchemyError as exc:
+                report.write_error = database_error(exc)
+                logger.warning("delivery: could not record the outcome of %d messages, kept until the database "
+                               "takes it: %s", len(outcomes) - index, report.write_error)
+                self._hold(outcomes[index:])
+                for held in outcomes[index:]:
+                    self._count(held, report, gave_up=False)
+                return False
+            self._count(outcome, report, gave_up)
+        return True
+
+    def _hold(self, outcomes: list[_Outcome]) -> None:
+        with self._lock:
+            self._unrecorded.extend(outcomes)
+
+    @staticmethod
+    def _count(outcome: _Outcome, report: DeliveryReport, gave_up: bool) -> None:
+        result = outcome.result
+        if result is None:
+            return
+        if result.ok:
+            report.sent += 1
+            return
+        report.errors.append(f"{outcome.send.channel}: {result.error}")
+        if result.verdict is Verdict.UNKNOWN:
+            report.unknown += 1
+        if gave_up:
+            report.failed += 1
+        else:
+            report.retrying += 1
+
+    def _write(self, outcome: _Outcome) -> bool:
+        """Record one outcome (or give back an unattempted claim); True when the message was given up.
+
+        Raises:
+            SQLAlchemyError: the database refused the write.
+        """
+        result = outcome.result
+        gave_up, retry = outcome.permanent, None
+        with self.sessions.begin() as session:
+            for message_id in outcome.send.message_ids:
+                row = session.get(OutboxMessage, message_id)
+                if row is None:
+                    continue
+                if result is None:
+                    if row.status == "sending" and row.claimed_by == self.claimant:
+                        row.status, row.claimed_until, row.claimed_by = "pending", None, None
+                    continue
+                if row.status == "sent":  # recorded already (a flush after a partial write)
+                    continue
+                session.add(DeliveryAttempt(message_id=message_id, attempted_at=outcome.at, ok=result.ok,
+                                            error=result.error))
+                row.attempts += 1
+                row.claimed_until, row.claimed_by = None, None
+                if result.ok:
+                    row.status, row.sent_at, row.last_error = "sent", outcome.at, None
+                elif outcome.permanent or row.attempts >= MAX_ATTEMPTS:
+                    row.status, row.last_error = "failed", result.error
+                    gave_up = True
+                else:
+                    row.status, row.last_error = "pending", result.error
+                    row.due_at = outcome.at + backoff(row.attempts)
+                    retry = row.attempts
+        if result is not None and not result.ok:
+            ids = ", ".join(map(str, outcome.send.message_ids))
+            then = "given up" if gave_up else f"next attempt in {backoff(retry or 1)}"
+            logger.warning("alert %s to %s failed (%s): %s", ids, outcome.send.channel, then, result.error)
+        return gave_up
 
 
 def deliver_pending(
@@ -92,83 +377,17 @@ def deliver_pending(
     now: datetime | None = None,
     deadline: float = 120.0,
 ) -> DeliveryReport:
-    """Send every due outbox message; returns what happened. Never raises for a channel's failure.
+    """Send every due outbox message once, for a command that exits afterwards; returns what happened.
 
-    Args:
-        channels: channel name -> apprise URL, from the config.
-        deadline: seconds after which no new send is started; what is left stays due for the next run.
+    Never raises for a channel's failure or the database's: outcomes the database refuses are retried for
+    ``SETTLE_FOR`` seconds before the command gives up on them (they are then sent again, with the same
+    identity, once their lease runs out).
     """
-    now = now or datetime.now(UTC)
-    sends = _claim(sessions, channels, plan, now)
-    if not sends:
-        return DeliveryReport()
-    by_channel: dict[str, list[_Send]] = defaultdict(list)
-    for send in sends:
-        by_channel[send.channel].append(send)
-    clock = _Clock(now)
-    stop_at = clock.started + deadline
-    reports = {name: DeliveryReport() for name in by_channel}
-    threads = [
-        threading.Thread(
-            target=_serve_channel,
-            args=(sessions, name, channels.get(name), queue, clock, stop_at, reports[name]),
-            name=f"deliver-{name}",
-            daemon=True,
-        )
-        for name, queue in by_channel.items()
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    total = DeliveryReport()
-    for report in reports.values():
-        total.add(report)
-    logger.info("delivery: %d sent, %d to retry, %d failed", total.sent, total.retrying, total.failed)
-    return total
-
-
-def _claim(
-    sessions: sessionmaker[Session], channels: dict[str, str], plan: AlertPlan, now: datetime
-) -> list[_Send]:
-    """Lease every due message (and every expired lease) and render what to send."""
-    terms = plan.shown_terms
-    with sessions.begin() as session:
-        statement = (
-            select(OutboxMessage)
-            .where(
-                or_(
-                    (OutboxMessage.status == "pending") & (OutboxMessage.due_at <= now),
-                    (OutboxMessage.status == "sending") & (OutboxMessage.claimed_until < now),
-                )
-            )
-            .order_by(OutboxMessage.id)
-        )
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(skip_locked=True, of=OutboxMessage)
-        rows = list(session.scalars(statement).unique())
-        digests: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
-        sends = []
-        for row in rows:
-            row.status = "sending"
-            row.claimed_until = now + LEASE
-            url = channels.get(row.channel, "")
-            if row.story is None:  # a notice about the service itself, written out when it was queued
-                sends.append(_Send(row.channel, (row.id,), render_notice(row.notice or "")))
-            elif row.kind == "followup":
-                alert = _story_alert(row.story, row.rules.split(","), terms)
-                others = [_story_alert(copy, [], terms) for copy in cluster_copies(session, row.story)]
-                sends.append(_Send(row.channel, (row.id,), render_followup(alert, others, is_email(url))))
-            elif row.digest:
-                digests[(row.channel, row.digest)].append(row)
-            else:
-                alert = _story_alert(row.story, row.rules.split(","), terms)
-                sends.append(_Send(row.channel, (row.id,), render_alert(alert, is_email(url))))
-        for (channel, rule), members in digests.items():
-            alerts = [_story_alert(row.story, [rule], terms) for row in members]
-            message = render_digest(rule, alerts, is_email(channels.get(channel, "")))
-            sends.append(_Send(channel, tuple(row.id for row in members), message))
-    return sends
+    deliverer = Deliverer(sessions, channels, plan)
+    report = deliverer.deliver(now, deadline)
+    if deliverer.unrecorded and deliverer.settle():
+        report.unrecorded = 0
+    return report
 
 
 def _story_alert(story: Story, rules: list[str], terms: dict[str, list[Term]]) -> StoryAlert:
@@ -181,134 +400,3 @@ def _story_alert(story: Story, rules: list[str], terms: dict[str, list[Term]]) -
         rules=tuple(rules),
         snippet=snippet(story.text, wanted),
     )
-
-
-def _serve_channel(
-    sessions: sessionmaker[Session],
-    name: str,
-    url: str | None,
-    queue: list[_Send],
-    clock: _Clock,
-    stop_at: float,
-    report: DeliveryReport,
-) -> None:
-    for index, send in enumerate(queue):
-        if time.monotonic() > stop_at:
-            _release(sessions, queue[index:])
-            return
-        started = clock.now()
-        if url is None:
-            ok, error = False, f"channel {name!r} is no longer in the config"
-        else:
-            ok, error = _send(url, send.message)
-        try:
-            _record(sessions, send, ok, error, started, permanent=url is None, report=report)
-        except Exception:  # the job boundary of this thread: the lease makes the message due again
-            logger.exception("could not record the delivery of outbox %s", send.message_ids)
-
-
-def _send(url: str, message: Message) -> tuple[bool, str | None]:
-    """One apprise notification; apprise reports failure by return value and log lines, which we keep."""
-    # Sequential: the send happens in this thread, so the warnings apprise logs for it are ours to keep.
-    notifier = apprise.Apprise(asset=apprise.AppriseAsset(async_mode=False))
-    if not notifier.add(url):
-        return False, "apprise does not understand this channel URL"
-    with _captured_warnings(url) as lines:
-        try:
-            ok = notifier.notify(title=message.title, body=message.body, body_format=message.body_format)
-        except Exception as exc:  # a plugin bug must not take the delivery run down
-            return False, f"{type(exc).__name__}: {exc}"
-    if ok:
-        return True, None
-    return False, mask_secrets(" / ".join(lines[-2:]) or "apprise reported a failure", url)
-
-
-@contextmanager
-def _captured_warnings(url: str) -> Iterator[list[str]]:
-    """The warnings apprise logs while it sends to ``url``.
-
-    apprise sends from its own worker threads, so records cannot be told apart by thread; they are told
-    apart by the plugin that logged them (the channel's plugin module, or its package for email and the
-    like). Two channels of the same kind failing at the same moment may see each other's lines.
-    """
-    lines: list[str] = []
-    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    source = inspect.getfile(type(plugin)) if plugin is not None else ""
-    folder = os.path.dirname(source)
-    scope = folder if os.path.basename(folder) != "plugins" else source
-
-    class Handler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.INFO and (not scope or record.pathname.startswith(scope)):
-                lines.append(" ".join(record.getMessage().split()))
-
-    handler = Handler(level=logging.INFO)
-    apprise_logger = logging.getLogger("apprise")
-    global _senders, _saved_level
-    with _level_lock:
-        # Channels send from several threads: the first lowers apprise's level to INFO, the last restores it.
-        if _senders == 0:
-            _saved_level = apprise_logger.level
-            if apprise_logger.getEffectiveLevel() > logging.INFO:
-                apprise_logger.setLevel(logging.INFO)
-        _senders += 1
-        apprise_logger.addHandler(handler)
-    try:
-        yield lines
-    finally:
-        with _level_lock:
-            apprise_logger.removeHandler(handler)
-            _senders -= 1
-            if _senders == 0:
-                apprise_logger.setLevel(_saved_level)
-
-
-_level_lock = threading.Lock()
-_senders = 0  # sends in progress
-_saved_level = logging.NOTSET  # apprise's own level, put back when the last send ends
-
-
-def _record(
-    sessions: sessionmaker[Session],
-    send: _Send,
-    ok: bool,
-    error: str | None,
-    at: datetime,
-    permanent: bool,
-    report: DeliveryReport,
-) -> None:
-    gave_up = permanent
-    with sessions.begin() as session:
-        for message_id in send.message_ids:
-            row = session.get(OutboxMessage, message_id)
-            if row is None:
-                continue
-            session.add(DeliveryAttempt(message_id=message_id, attempted_at=at, ok=ok, error=error))
-            row.attempts += 1
-            row.claimed_until = None
-            if ok:
-                row.status, row.sent_at, row.last_error = "sent", at, None
-            elif permanent or row.attempts >= MAX_ATTEMPTS:
-                row.status, row.last_error = "failed", error
-                gave_up = True
-            else:
-                row.status, row.last_error = "pending", error
-                row.due_at = at + backoff(row.attempts)
-    if ok:
-        report.sent += 1
-    else:
-        report.errors.append(f"{send.channel}: {error}")
-        if gave_up:
-            report.failed += 1
-        else:
-            report.retrying += 1
-
-
-def _release(sessions: sessionmaker[Session], sends: list[_Send]) -> None:
-    """Give back the lease of messages not attempted before the deadline: they are due again at once."""
-    with sessions.begin() as session:
-        for send in sends:
-            for message_id in send.message_ids:
-                row = session.get(OutboxMessage, message_id)
-                if row is not None and row.status == "sending":
-                    row.status, row.claimed_until = "pending", None

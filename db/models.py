@@ -269,6 +269,7 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)  # not before (retries and digests move it)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sender's lease on 'sending'
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # that sender (db.claimants names it)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

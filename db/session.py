@@ -33,6 +33,14 @@ def masked_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+def database_error(exc: BaseException) -> str:
+    """What the database said, in one line, without the SQL statement or its parameters (SQLAlchemy appends
+    both to its messages; they may be long and hold page text)."""
+    reason = getattr(exc, "orig", None) or exc
+    text = " ".join(str(reason).split("\n[SQL:", 1)[0].split())
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and Unicode-aware lower().
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import yaml
 from pydantic import (
@@ -27,8 +27,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from newsmon.errors import ConfigError
+from newsmon.logging import hide_in_logs
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"
@@ -513,6 +516,8 @@ def validate_config(data: Any, environ: Mapping[str, str] | None = None, base_di
     if not isinstance(data, dict):
         raise ConfigError(["the top level must be a mapping (database, crawl, sources, channels, rules)"])
     data, problems = expand_environment(data, environ)
+    # Before anything logs a URL of this config (apprise does, when a channel URL is checked).
+    hide_in_logs(_secrets_in(data, environ))
     config: Config | None = None
     try:
         config = Config.model_validate(data)
@@ -523,6 +528,36 @@ def validate_config(data: Any, environ: Mapping[str, str] | None = None, base_di
     if problems or config is None:
         raise ConfigError(list(dict.fromkeys(problems)))
     return _apply_environment(config, environ, base_dir)
+
+
+def _secrets_in(data: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
+    """Every value of the (raw) config that may be secret: channel URLs' passwords and tokens, the database's
+    and Redis's passwords, the web token."""
+    from alerts.channels import url_secrets
+
+    def section(name: str) -> Mapping[str, Any]:
+        value = data.get(name)
+        return value if isinstance(value, Mapping) else {}
+
+    channels = section("channels")
+    found = [secret for url in channels.values() if isinstance(url, str) for secret in url_secrets(url)]
+    for url in (section("database").get("url"), environ.get(DATABASE_URL_ENV)):
+        if isinstance(url, str):
+            try:
+                found.append(make_url(url).password or "")
+            except ArgumentError:
+                pass
+    for url in (section("redis").get("url"), environ.get(REDIS_URL_ENV)):
+        if isinstance(url, str):
+            try:
+                password = urlsplit(url).password or ""
+            except ValueError:
+                continue
+            found += [password, unquote(password)]
+    token = section("web").get("token")
+    if isinstance(token, str):
+        found.append(token)
+    return found
 
 
 def _apply_environment(config: Config, environ: Mapping[str, str], base_dir: Path | None) -> Config:

@@ -1,10 +1,12 @@
-"""Logging for people: handlers are configured once, here, by the CLI."""
+"""Logging for people: handlers are configured once, here, by the CLI. Secrets never reach a log line."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sys
+import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 # Libraries that narrate every page at INFO; their warnings still come through.
@@ -12,7 +14,10 @@ _LIBRARIES = ("scrapy", "twisted", "apscheduler", "trafilatura", "htmldate", "co
 # These log expected failures at ERROR, often with tracebacks: extraction misses on ordinary pages, requests
 # that gave up after retries, an unreachable robots.txt. The crawl records each as a one-line problem of
 # its source instead, so they are shown only at -vv.
+# apprise narrates every send and logs a channel's failure as a warning; the delivery records each failed
+# attempt and logs it in one line of its own (channel named, secrets masked).
 _EXPECTED_FAILURES = (
+    "apprise",
     "trafilatura",
     "htmldate",
     "scrapy.downloadermiddlewares.retry",
@@ -39,6 +44,45 @@ class _LibraryFilter(logging.Filter):
         return True
 
 
+_secrets: list[str] = []  # longest first, so that a secret containing another is hidden whole
+_secrets_lock = threading.Lock()
+MASK = "****"
+
+
+def hide_in_logs(secrets: Iterable[str]) -> None:
+    """Mask these strings (passwords, tokens) in every log line from now on, whoever logs it."""
+    global _secrets
+    with _secrets_lock:
+        _secrets = sorted({*_secrets, *(s for s in secrets if s and len(s) >= 4)}, key=len, reverse=True)
+
+
+def masked(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+class _SecretMask(logging.Filter):
+    """On the handler, so it sees every record, third-party loggers' included, at every level and format:
+    the message, its arguments and its traceback are masked before any formatter sees them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _secrets:
+            return True
+        message = record.getMessage()
+        hidden = masked(message)
+        if hidden != message:
+            record.msg, record.args = hidden, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = masked(record.exc_text)
+        if record.stack_info:
+            record.stack_info = masked(record.stack_info)
+        return True
+
+
 class JsonLines(logging.Formatter):
     """One JSON object per record (time in UTC, level, logger, message, and the traceback if any)."""
 
@@ -49,8 +93,8 @@ class JsonLines(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if record.exc_info or record.exc_text:
+            entry["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -61,6 +105,7 @@ def configure_logging(verbosity: int = 0, json_lines: bool = False) -> None:
     text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
     handler.setFormatter(JsonLines() if json_lines else text)
     handler.addFilter(_LibraryFilter(verbosity))
+    handler.addFilter(_SecretMask())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -18,6 +18,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     disable_created_metrics,
     generate_latest,
@@ -52,6 +53,15 @@ class ServiceMetrics:
             "newsmon_crawl_processes_killed", "Crawl processes stopped at the time limit.", registry=self.registry
         )
         self.delivery_runs = Counter("newsmon_delivery_runs", "Runs of the outbox delivery job.", registry=self.registry)
+        self.write_failures = Counter(
+            "newsmon_database_write_failures", "Writes the database refused (a full disk, a lost connection), by job.",
+            ["job"], registry=self.registry,
+        )
+        self.unrecorded = Gauge(
+            "newsmon_alerts_unrecorded",
+            "Alerts sent (or tried) whose outcome the database has not taken yet; held in memory, none is sent again.",
+            registry=self.registry,
+        )
         self.registry.register(_ArchiveCollector(sessions, source_states))
 
 

@@ -7,21 +7,18 @@ as after a container restart) is known dead at once and is taken over without wa
 
 from __future__ import annotations
 
-import os
-import secrets
-import socket
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.claimants import is_dead_on_this_host, new_claimant
 from db.models import SchedulerLock
 from newsmon.errors import NewsmonError
 
 LOCK_NAME = "scheduler"
 LEASE = timedelta(seconds=60)
-_HOLDERS: set[str] = set()  # the holder names made in this process (tests make several)
 
 
 class LockHeld(NewsmonError):
@@ -36,16 +33,18 @@ class DatabaseLock:
     def __init__(self, sessions: sessionmaker[Session], lease: timedelta = LEASE) -> None:
         self.sessions = sessions
         self.lease = lease
-        self.host = socket.gethostname()
-        self.holder = f"{self.host} pid {os.getpid()} #{secrets.token_hex(4)}"
-        _HOLDERS.add(self.holder)
+        self.holder = new_claimant()
         self.expires_at: datetime | None = None
+        # The holder this one took over from (it died or its lease ran out): what it left half done,
+        # such as alerts it was sending, can be taken back at once.
+        self.predecessor: str | None = None
 
     def acquire(self, now: datetime) -> None:
         """Take the lock, or raise LockHeld saying who holds it and until when."""
         with self.sessions.begin() as session:
             row = session.get(SchedulerLock, LOCK_NAME)
-            stale = row is not None and self._dead_on_this_host(row.holder)
+            stale = row is not None and is_dead_on_this_host(row.holder)
+            previous = row.holder if row is not None and (stale or row.expires_at < now) else None
             taken = session.execute(
                 update(SchedulerLock)
                 .where(
@@ -68,6 +67,8 @@ class DatabaseLock:
                     f"another `newsmon run` ({holder}) schedules this database; stop it first "
                     f"(its lease runs out at {until:%Y-%m-%d %H:%M:%S} UTC if it died)"
                 ) from None
+        else:
+            self.predecessor = previous
         self.expires_at = now + self.lease
 
     def renew(self, now: datetime) -> None:
@@ -91,19 +92,3 @@ class DatabaseLock:
                 delete(SchedulerLock).where(SchedulerLock.name == LOCK_NAME, SchedulerLock.holder == self.holder)
             )
         self.expires_at = None
-
-    def _dead_on_this_host(self, holder: str) -> bool:
-        host, _, rest = holder.partition(" pid ")
-        pid_text = rest.split(" ", 1)[0]
-        if host != self.host or not pid_text.isdigit():
-            return False
-        pid = int(pid_text)
-        if pid == os.getpid():
-            return holder not in _HOLDERS  # an earlier life of this process id (a restarted container)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:  # alive, another user's
-            return False
-        return False

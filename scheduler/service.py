@@ -33,7 +33,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.delivery import deliver_pending
+from alerts.delivery import Deliverer, DeliveryReport
 from alerts.outbox import AlertPlan, match_unmatched
 from crawler.report import SourceTally, one_line
 from crawler.sharedqueue import connect_or_fail, job, redis_address, sources_key
@@ -42,7 +42,7 @@ from db.health import source_health
 from db.models import Source
 from db.queries import record_crawl_run, sync_sources
 from db.runs import finished_runs, give_up, open_run, open_runs
-from db.session import open_database, session_factory
+from db.session import database_error, open_database, session_factory
 from newsmon.config import Config
 from newsmon.errors import NewsmonError
 from scheduler.batches import BatchResult, CrawlProcess, crawl_command
@@ -86,6 +86,8 @@ class Service:
         self._fatal: str | None = None
         self._health: dict[str, str] = {}
         self._last_delivery: datetime | None = None
+        self._failing_writes: dict[str, str] = {}  # job -> why the database refused its latest write
+        self.deliverer: Deliverer | None = None
         self.scheduler: BackgroundScheduler | None = None
         self.sessions: sessionmaker[Session] | None = None
         self.lock: DatabaseLock | None = None
@@ -102,6 +104,10 @@ class Service:
         self.sessions = sessions = session_factory(engine)
         self.lock = DatabaseLock(sessions)
         self.lock.acquire(datetime.now(UTC))
+        # Delivery claims in the lock holder's name: a successor that takes the lock over knows them for dead.
+        self.deliverer = Deliverer(sessions, self.config.channels, self.plan, claimant=self.lock.holder)
+        if self.lock.predecessor:
+            self.deliverer.dead_claimants.add(self.lock.predecessor)
         server = None
         try:
             self._install_signal_handlers()
@@ -148,7 +154,8 @@ class Service:
             try:
                 self.lock.release()
             except SQLAlchemyError as exc:
-                logger.warning("could not release the scheduler lock (it runs out by itself): %s", one_line(exc))
+                logger.warning("could not release the scheduler lock (it runs out by itself): %s",
+                               database_error(exc))
             engine.dispose()
         if self._fatal:
             raise NewsmonError(self._fatal)
@@ -278,10 +285,29 @@ class Service:
         except LockLost as exc:
             self._fail(str(exc))
         except SQLAlchemyError as exc:
-            if self.lock.expires_at is not None and now >= self.lock.expires_at:
-                self._fail(f"could not renew the scheduler lock before it ran out: {one_line(exc)}")
-            else:
-                logger.warning("could not renew the scheduler lock (will retry): %s", one_line(exc))
+            # Not fatal: a database that refuses writes (a full disk) refuses them to any successor too. While
+            # the lease has lapsed no alert is claimed; a renewal that finds the lock taken over stops us.
+            self._write_failed("scheduler lock", exc)
+            lapsed = self.lock.expires_at is not None and now >= self.lock.expires_at
+            logger.warning("could not renew the scheduler lock (%s; retrying every %gs): %s",
+                           "it has lapsed, no alerts are sent until it is renewed" if lapsed else "it still holds",
+                           self.lock.lease.total_seconds() / 4, database_error(exc))
+        else:
+            self._write_ok("scheduler lock")
+
+    def _write_failed(self, job: str, exc: BaseException | str) -> None:
+        """The database refused a write of ``job``: /healthz says so until a write of that job succeeds."""
+        reason = exc if isinstance(exc, str) else database_error(exc)
+        self._failing_writes[job] = reason
+        if self.metrics is not None:
+            self.metrics.write_failures.labels(job).inc()
+
+    def _write_ok(self, job: str) -> None:
+        self._failing_writes.pop(job, None)
+
+    def _lock_held(self) -> bool:
+        expires = self.lock.expires_at if self.lock is not None else None
+        return expires is not None and expires > datetime.now(UTC)
 
     def _fail(self, message: str) -> None:
         self._fatal = message
@@ -289,13 +315,25 @@ class Service:
         self.stop("lock lost")
 
     def _deliver(self) -> None:
-        assert self.sessions is not None and self.metrics is not None
+        assert self.sessions is not None and self.metrics is not None and self.deliverer is not None
         try:
             match_unmatched(self.sessions, self.plan, datetime.now(UTC))
-            deliver_pending(self.sessions, self.config.channels, self.plan, deadline=DELIVERY_DEADLINE)
-        except SQLAlchemyError as exc:  # the job boundary: the next run tries again, the outbox keeps everything
-            logger.warning("delivery run failed, next in %gs: %s", self.settings.deliver_every.total_seconds(),
-                           one_line(exc))
+        except SQLAlchemyError as exc:  # the job boundary: the next run tries again, the stories keep their place
+            self._write_failed("matching", exc)
+            logger.warning("matching new stories failed, next in %gs: %s",
+                           self.settings.deliver_every.total_seconds(), database_error(exc))
+        else:
+            self._write_ok("matching")
+        if self._lock_held():
+            report = self.deliverer.deliver(deadline=DELIVERY_DEADLINE)
+        else:  # a successor may hold the lock and be sending: only record what we already sent
+            report = DeliveryReport()
+            self.deliverer.flush(report)
+        if report.write_error:
+            self._write_failed("delivery", report.write_error)
+        elif not self.deliverer.unrecorded:
+            self._write_ok("delivery")
+        self.metrics.unrecorded.set(self.deliverer.unrecorded)
         self._last_delivery = datetime.now(UTC)
         self.metrics.delivery_runs.inc()
 
@@ -367,8 +405,9 @@ class Service:
                     ids = sync_sources(session, [self.sources[name] for name in names], now)
                     runs = {open_run(session, ids[name], now): name for name in names}
             except SQLAlchemyError as exc:
+                self._write_failed("crawl records", exc)
                 logger.warning("could not open crawl runs for %d sources (they fall due again): %s", len(names),
-                               one_line(exc))
+                               database_error(exc))
                 with self._cond:
                     self._in_flight.difference_update(names)
                 continue
@@ -383,7 +422,7 @@ class Service:
                     with self.sessions.begin() as session:
                         give_up(session, list(runs), timedelta(0), now, why="could not be queued in Redis")
                 except SQLAlchemyError as db_exc:  # then the collector gives them up after crawl_time_limit
-                    logger.warning("could not close the runs that were not queued: %s", one_line(db_exc))
+                    logger.warning("could not close the runs that were not queued: %s", database_error(db_exc))
             else:
                 logger.debug("queued %d sources for the workers", len(names))
             with self._cond:
@@ -405,8 +444,10 @@ class Service:
                 if outcomes:
                     self._plan_next_polls(session, outcomes, now)
         except SQLAlchemyError as exc:  # the job's boundary: the next run collects them
-            logger.warning("could not collect the workers' crawl runs: %s", one_line(exc))
+            self._write_failed("crawl records", exc)
+            logger.warning("could not collect the workers' crawl runs: %s", database_error(exc))
             return
+        self._write_ok("crawl records")
         if given_up:
             logger.info("gave up %d crawl runs not finished within service.crawl_time_limit", len(given_up))
         with self._cond:
@@ -419,8 +460,13 @@ class Service:
         try:
             result = process.run()
             self._after_batch(process.names, result)
+        except SQLAlchemyError as exc:  # the sources fall due again at their next interval
+            self._write_failed("crawl records", exc)
+            logger.warning("could not record the crawl of %s: %s", ", ".join(process.names), database_error(exc))
         except Exception:  # the thread's boundary: the sources fall due again at their next interval
             logger.exception("recording the crawl of %s failed", ", ".join(process.names))
+        else:
+            self._write_ok("crawl records")
         finally:
             with self._cond:
                 self._processes.discard(process)
@@ -479,16 +525,28 @@ class Service:
     # Health --------------------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        """What /healthz says: ok while scheduling with the lock held."""
+        """What /healthz says: ok while scheduling with the lock held and the database taking every write."""
         now = datetime.now(UTC)
         lock_ok = self.lock is not None and self.lock.expires_at is not None and self.lock.expires_at > now
         running = self.scheduler is not None and self.scheduler.running and not self._stopping.is_set()
         states: dict[str, int] = {}
         for status in self._health.values():
             states[status] = states.get(status, 0) + 1
+        failing = dict(self._failing_writes)
+        if self._stopping.is_set():
+            status = "stopping"
+        elif self.scheduler is None:
+            status = "starting"
+        elif failing:
+            job, reason = next(iter(failing.items()))
+            status = f"database writes failing ({job}): {reason}"
+        else:
+            status = "ok" if lock_ok and running else "lock lost"
         return {
-            "ok": bool(lock_ok and running),
-            "status": "stopping" if self._stopping.is_set() else "ok" if lock_ok and running else "lock lost",
+            "ok": bool(lock_ok and running and not failing),
+            "status": status,
+            "failing_writes": failing,
+            "alerts_unrecorded": self.deliverer.unrecorded if self.deliverer else 0,
             "sources": states,
             "crawls_in_flight": len(self._in_flight),
             "sources_due": len(self._due),

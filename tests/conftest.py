@@ -24,6 +24,8 @@ from sqlalchemy.exc import OperationalError
 from db.session import open_database
 from tests.servers import CORPUS, Outlet, Webhook
 
+pytest_plugins = ["tests.faults"]  # the fragile_database fixture
+
 POSTGRES_ENV = "NEWSMON_TEST_POSTGRES_URL"
 REPO = Path(__file__).resolve().parents[1]
 
@@ -93,7 +95,10 @@ def corpus() -> Path:
 
 
 class Mailbox:
-    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives; ``refuse`` makes it answer 451."""
+    """A real SMTP server (aiosmtpd) on loopback that keeps what it receives; ``refuse`` makes it answer 451.
+
+    ``messages`` holds what it accepted, ``offered`` everything it was sent, refused or not.
+    """
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
@@ -103,16 +108,17 @@ class Mailbox:
         self.port = probe.getsockname()[1]
         probe.close()
         self.messages: list[EmailMessage] = []
+        self.offered: list[EmailMessage] = []
         self.refuse = False
         self.arrived = threading.Event()
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        message = email.message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
+        self.offered.append(message)
         if self.refuse:
             return "451 4.3.0 mailbox busy, try again later"
-        self.messages.append(
-            email.message_from_bytes(envelope.content, _class=EmailMessage, policy=email.policy.default)
-        )
+        self.messages.append(message)
         self.arrived.set()
         return "250 OK"
 

@@ -6,7 +6,13 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article, content_hash
+from db.models import Story
+from db.queries import StoreOutcome, store_article, sync_sources
+from newsmon.config import RuleConfig, SourceConfig
 
 LOREM = (
     "Negotiators met again on Tuesday to discuss the proposed ceasefire and the exchange of prisoners, "
@@ -36,3 +42,29 @@ def make_article(**overrides: Any) -> Article:
     }
     values.update(overrides)
     return Article(**values)
+
+
+def alert_plan(*rules: dict[str, Any]) -> AlertPlan:
+    """The compiled rules of a config's ``rules:`` entries."""
+    return AlertPlan.from_rules([RuleConfig(**rule) for rule in rules])
+
+
+def store_matched(sessions: sessionmaker[Session], plan: AlertPlan, now: datetime, **article: Any) -> int:
+    """Store one story of source ``wire`` and match it in one transaction, as the crawl's StorePipeline does;
+    returns its id."""
+    with sessions.begin() as session:
+        source_id = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss")], now)["wire"]
+        outcome, story_id = store_article(session, make_article(**article), source_id, now)
+        if outcome is StoreOutcome.NEW:
+            story = session.get(Story, story_id)
+            assert story is not None
+            record_matches(session, story, plan, now)
+    return story_id
+
+
+def queue_alerts(sessions: sessionmaker[Session], plan: AlertPlan, count: int, now: datetime, word: str) -> None:
+    """``count`` different stories naming ``word``, each stored and matched (an alert queued per channel)."""
+    for number in range(count):
+        url = f"https://wire.example/{word.lower()}/{number}"
+        store_matched(sessions, plan, now, url=url, urls=(url,), title=f"{word} report {number}",
+                      text=f"{word} {' '.join(random.Random(number).sample(LOREM.split(), 20))} {number}")

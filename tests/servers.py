@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -138,18 +139,39 @@ class Outlet:
         return self.url(path)
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """One POST as the receiver got it, before it answered (a sender killed meanwhile never hears back)."""
+
+    at: datetime
+    headers: dict[str, str]
+    body: dict[str, object]
+
+    @property
+    def key(self) -> str | None:
+        """The idempotency key the sender gave (header, else payload field)."""
+        return self.headers.get("Idempotency-Key") or self.body.get("idempotency_key")  # type: ignore[return-value]
+
+
 class Webhook:
     """A chat webhook receiver on loopback: records every POST; answers from a script of statuses.
 
     ``statuses`` are used in order (the last one repeats); ``gate``, when set, holds every request until
-    the test releases it (a channel that hangs).
+    the test releases it (a channel that hangs); ``delay`` answers each request that many seconds late (a slow
+    receiver); ``on_arrival`` is called with each arrival before the answer (to fill a disk, kill a sender).
+    ``arrivals`` has every POST, answered or not; ``received`` the bodies of those answered with success.
     """
 
-    def __init__(self, statuses: list[int] | None = None) -> None:
+    def __init__(self, statuses: list[int] | None = None, path: str = "/hook") -> None:
         self.statuses = list(statuses or [200])
+        self.path = path
         self.received: list[dict[str, object]] = []
+        self.arrivals: list[Arrival] = []
         self.requests = 0
         self.gate: threading.Event | None = None
+        self.delay = 0.0
+        self.on_arrival: Callable[[Arrival], None] | None = None
+        self.changed = threading.Condition()
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -157,16 +179,29 @@ class Webhook:
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                hook.requests += 1
+                body = json.loads(self.rfile.read(length) or b"{}")
+                arrival = Arrival(datetime.now(UTC), dict(self.headers.items()), body)
+                with hook.changed:
+                    hook.requests += 1
+                    hook.arrivals.append(arrival)
+                    status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
+                    hook.changed.notify_all()
+                if hook.on_arrival is not None:
+                    hook.on_arrival(arrival)
                 if hook.gate is not None:
                     hook.gate.wait(30)
-                status = hook.statuses.pop(0) if len(hook.statuses) > 1 else hook.statuses[0]
+                if hook.delay:
+                    time.sleep(hook.delay)
                 if status < 300:
-                    hook.received.append(json.loads(body or b"{}"))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                    with hook.changed:
+                        hook.received.append(body)
+                        hook.changed.notify_all()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                except OSError:  # the sender gave up waiting (a read timeout) or was killed
+                    pass
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -174,11 +209,19 @@ class Webhook:
         self.server = _Server(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def wait_for(self, predicate: Callable[[Webhook], bool], timeout: float = 60) -> bool:
+        """Wait until ``predicate(self)`` holds (checked at every arrival and answer); False on timeout."""
+        with self.changed:
+            return self.changed.wait_for(lambda: predicate(self), timeout)
+
+    def keys(self) -> list[str | None]:
+        return [arrival.key for arrival in self.arrivals]
+
     @property
     def url(self) -> str:
         """The apprise URL of this receiver (apprise's json:// posts title, message and type)."""
         host, port = self.server.server_address[:2]
-        return f"json://{host}:{port}/hook"
+        return f"json://{host}:{port}{self.path}"
 
     def __enter__(self) -> Webhook:
         self.thread.start()

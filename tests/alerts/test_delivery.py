@@ -16,12 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.delivery import MAX_ATTEMPTS, backoff, deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched, record_matches
 from db.models import DeliveryAttempt, OutboxMessage, RuleMatch, Story
-from db.queries import StoreOutcome, store_article, sync_sources
 from db.session import open_database, session_factory
 from newsmon.cli import cli
-from newsmon.config import RuleConfig, SourceConfig
 from tests.conftest import Mailbox, write_config
-from tests.factories import make_article
+from tests.factories import alert_plan, store_matched
 from tests.servers import Webhook, filler
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
@@ -33,20 +31,11 @@ TEXT = (
 
 
 def _plan(*rules: dict) -> AlertPlan:
-    return AlertPlan.from_rules([RuleConfig(**rule) for rule in rules])
+    return alert_plan(*rules)
 
 
 def _store(sessions: sessionmaker[Session], plan: AlertPlan, now: datetime = NOW, **article: object) -> int:
-    """Store one story and match it in one transaction, as the crawl's StorePipeline does."""
-    with sessions.begin() as session:
-        source_id = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss")], now)["wire"]
-        values = {"text": TEXT, **article}
-        outcome, story_id = store_article(session, make_article(**values), source_id, now)
-        if outcome is StoreOutcome.NEW:
-            story = session.get(Story, story_id)
-            assert story is not None
-            record_matches(session, story, plan, now)
-    return story_id
+    return store_matched(sessions, plan, now, **{"text": TEXT, **article})
 
 
 def _statuses(sessions: sessionmaker[Session]) -> list[tuple[str, str, int]]:

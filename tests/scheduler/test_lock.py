@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -53,8 +54,10 @@ def test_a_dead_holder_on_this_host_is_taken_over_at_once(engine: Engine) -> Non
     first.acquire(NOW)
     with sessions.begin() as session:
         session.execute(update(SchedulerLock).where(SchedulerLock.name == LOCK_NAME)
-                        .values(holder=f"{first.host} pid {dead_pid} #deadbeef"))
-    DatabaseLock(sessions).acquire(NOW + timedelta(seconds=1))  # well within the dead one's lease
+                        .values(holder=f"{socket.gethostname()} pid {dead_pid} #deadbeef"))
+    second = DatabaseLock(sessions)
+    second.acquire(NOW + timedelta(seconds=1))  # well within the dead one's lease
+    assert second.predecessor == f"{socket.gethostname()} pid {dead_pid} #deadbeef"  # what it left is taken back
     # A holder on another host is never presumed dead.
     with sessions.begin() as session:
         session.execute(update(SchedulerLock).where(SchedulerLock.name == LOCK_NAME)

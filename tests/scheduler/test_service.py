@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -25,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from db.models import CrawlRun, OutboxMessage, Story
 from db.session import make_engine
-from tests.conftest import REPO, run_newsmon, write_config
+from tests.conftest import run_newsmon, write_config
+from tests.processes import free_port, newsmon_run, wait_until
 from tests.servers import Outlet, Webhook, article_page, filler, rss
 
 WORDS = ("Negotiators met in Geneva on Sunday to discuss a ceasefire, the exchange of prisoners and the "
@@ -40,37 +37,6 @@ def _publish(outlet: Outlet, numbers: range, etag: str) -> None:
         url = outlet.add(f"/world/day-{number}.html", article_page(title, [f"Day {number}. {WORDS}", filler(number)]))
         items.append({"title": title, "link": url})
     outlet.add("/feed.xml", rss(items[::-1]), content_type="application/rss+xml", etag=etag)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def _service(config: Path, *args: str, verbose: bool = False) -> Iterator[subprocess.Popen[str]]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsmon", *(["-v"] if verbose else []), "--config", str(config), "run", *args],
-        cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
-
-
-def _wait(condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
 
 
 def _stories(database_url: str) -> list[str]:
@@ -107,11 +73,11 @@ def test_run_polls_alerts_stops_on_sigterm_and_restarts_without_losing_or_doubli
         channels={"chat": webhook.url}, rules=[{"name": "talks", "query": "ceasefire", "notify": ["chat"]}],
         service={"deliver_every": "1s", "stop_grace": "20s"},
     )
-    port = _free_port()
-    with _service(config, "--http", f"127.0.0.1:{port}") as service:
-        _wait(lambda: len(webhook.received) >= 3, what="the first three alerts")
+    port = free_port()
+    with newsmon_run(config, "--http", f"127.0.0.1:{port}") as service:
+        wait_until(lambda: len(webhook.received) >= 3, what="the first three alerts")
         # (the alerts may be out before the service has recorded the crawl that found them)
-        _wait(lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["sources"] == {"ok": 1},
+        wait_until(lambda: json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["sources"] == {"ok": 1},
               what="the crawl to be recorded")
         status, body = _get(f"http://127.0.0.1:{port}/healthz")
         assert status == 200 and json.loads(body)["ok"] is True
@@ -132,8 +98,8 @@ def test_run_polls_alerts_stops_on_sigterm_and_restarts_without_losing_or_doubli
     assert "SIGTERM" in log and "newsmon run stopped" in log
     assert "crawl wire:" in log  # one line per crawl
 
-    with _service(config) as service:
-        _wait(lambda: len(webhook.received) >= 5 and len(_stories(database_url)) >= 5, what="all five stories")
+    with newsmon_run(config) as service:
+        wait_until(lambda: len(webhook.received) >= 5 and len(_stories(database_url)) >= 5, what="all five stories")
         time.sleep(6)  # a few more polls (every 2s, each a crawl process) and delivery runs, which must add nothing
         code, _ = _stop(service)
     assert code == 0
@@ -152,14 +118,14 @@ def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet:
         tmp_path / "config.yaml", database_url, [{"name": "gone", "feed": outlet.url("/feed.xml"), "every": "1s"}],
         channels={"ops": webhook.url}, service={"deliver_every": "1s", "health_channel": "ops"},
     )
-    with _service(config) as service:  # nothing at /feed.xml yet: 404 on every poll
-        _wait(lambda: any("is failing" in str(m["title"]) for m in webhook.received), timeout=60,
+    with newsmon_run(config) as service:  # nothing at /feed.xml yet: 404 on every poll
+        wait_until(lambda: any("is failing" in str(m["title"]) for m in webhook.received), timeout=60,
               what="the failing notice")
         sources = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout)
         assert sources[0]["status"] == "failing" and sources[0]["failures_in_a_row"] >= 3
         assert sources[0]["last_error"] == "HTTP 404"
         _publish(outlet, range(2), etag='"v1"')
-        _wait(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
+        wait_until(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
               what="the recovery notice")
         code, log = _stop(service)
     assert code == 0
@@ -199,12 +165,12 @@ def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded(tmp_path: Path, 
         tmp_path / "config.yaml", database_url, [{"name": "slow", "feed": outlet.url("/slow.xml"), "every": "1h"}],
         crawl={"timeout": 120}, service={"crawl_time_limit": "3s"},
     )
-    with _service(config) as service:
+    with newsmon_run(config) as service:
         def recorded() -> list[dict[str, Any]] | None:
             rows = json.loads(run_newsmon("--config", str(config), "sources", "--format", "json").stdout or "[]")
             return rows if rows and rows[0]["status"] == "failing" else None
 
-        rows = _wait(recorded, timeout=60, what="the killed crawl to be recorded")
+        rows = wait_until(recorded, timeout=60, what="the killed crawl to be recorded")
         code, log = _stop(service)
     assert code == 0
     assert "crawl slow: failed (1 in a row)" in log
@@ -219,8 +185,8 @@ def test_a_second_signal_exits_at_once(tmp_path: Path, outlet: Outlet) -> None:
         [{"name": "slow", "feed": outlet.url("/slow.xml"), "every": "1h"}],
         crawl={"timeout": 120}, service={"stop_grace": "60s"},
     )
-    with _service(config) as service:
-        _wait(lambda: outlet.hits["/slow.xml"] >= 1, what="the crawl to start")
+    with newsmon_run(config) as service:
+        wait_until(lambda: outlet.hits["/slow.xml"] >= 1, what="the crawl to start")
         service.send_signal(signal.SIGTERM)
         time.sleep(1.0)
         assert service.poll() is None  # waiting for the in-flight crawl, within its grace
@@ -247,9 +213,9 @@ def test_due_sources_are_crawled_in_batches_not_a_process_each(tmp_path: Path, o
     database_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     config = write_config(tmp_path / "config.yaml", database_url, sources,
                           service={"processes": 1, "batch_size": 5})
-    with _service(config, verbose=True) as service:
-        _wait(lambda: sum(outlet.hits[f"/feed-{n}.xml"] for n in range(12)) == 12, what="every source polled")
-        _wait(lambda: _count_runs(database_url) == 12, what="every crawl recorded")
+    with newsmon_run(config, verbose=True) as service:
+        wait_until(lambda: sum(outlet.hits[f"/feed-{n}.xml"] for n in range(12)) == 12, what="every source polled")
+        wait_until(lambda: _count_runs(database_url) == 12, what="every crawl recorded")
         code, log = _stop(service)
     assert code == 0
     # The crawl processes' own log lines come through the service's log: one per process.
