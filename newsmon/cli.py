@@ -325,7 +325,8 @@ STORY_COLUMNS = ["id", "published_at", "source", "title", "url"]
 @format_option()
 @pass_state
 def sources(state: State, fmt: str) -> None:
-    """Health of every source: ok, failing (and for how many crawls), silent, or never crawled; and its polling."""
+    """Health of every source: ok, failing (and for how many crawls), articles failing (the listing is read but
+    every article fails), silent, or never crawled; and its polling."""
     from db.health import poll_schedule, source_health
 
     names = [source.name for source in state.config.sources]

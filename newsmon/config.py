@@ -332,7 +332,8 @@ class ServiceConfig(_Section):
         default=True, description="Poll sources that rarely change less often, and overflowing ones more often."
     )
     health_channel: str | None = Field(
-        default=None, description="Channel told when a source turns failing or silent, and when it recovers."
+        default=None,
+        description="Channel told when a source turns failing, articles failing or silent, and when it recovers.",
     )
 
 

@@ -1,9 +1,12 @@
-"""Telling a channel when a source turns failing or silent, and when it recovers, through the outbox.
+"""Telling a channel when a source turns failing, articles failing or silent, and when it recovers, through the
+outbox.
 
 A notice is an outbox row without a story: it is delivered, retried and logged like any alert, so an
 unreachable channel loses no notice. One failed crawl is weather, not news: a source is announced failing
-after ``failing_after`` failures in a row. Each source's last announced status is kept in the database, so
-a restart does not announce again what was already said.
+(or articles failing) after ``failing_after`` such crawls in a row. A source announced as one of the two is
+not announced recovered while it is the other: that is announced once it too has lasted ``failing_after``
+crawls. Each source's last announced status is kept in the database, so a restart does not announce again
+what was already said.
 """
 
 from __future__ import annotations
@@ -23,10 +26,16 @@ logger = logging.getLogger(__name__)
 NOTICE_RULE = "source-health"  # what `alerts log` shows in the rules column of a notice
 
 
-def announced_status(health: SourceHealth, failing_after: int) -> str:
-    """ok, failing or silent, as far as notices are concerned ("never crawled" counts as ok)."""
-    if health.status == "failing":
-        return "failing" if health.consecutive_failures >= failing_after else "ok"
+FAILING = ("failing", "articles failing")  # announced after failing_after crawls in a row
+
+
+def announced_status(health: SourceHealth, failing_after: int, before: str = "ok") -> str:
+    """ok, failing, articles failing or silent, as far as notices are concerned ("never crawled" counts as ok);
+    ``before`` is the status announced last."""
+    if health.status in FAILING:
+        if health.consecutive_failures >= failing_after:
+            return health.status
+        return before if before in FAILING else "ok"  # not read fine yet: no recovery to announce
     return "silent" if health.status == "silent" else "ok"
 
 
@@ -46,8 +55,8 @@ def announce_changes(
         row = rows.get(health.name)
         if row is None:
             continue
-        status = announced_status(health, failing_after)
         before = row.health_status or "ok"
+        status = announced_status(health, failing_after, before)
         row.health_status = status
         if status == before:
             continue
@@ -70,6 +79,13 @@ def _notice(health: SourceHealth, status: str, url: str, now: datetime) -> str:
             f"newsmon: source {name} is failing\n\n"
             f"{name} ({url}) failed {health.consecutive_failures} crawls in a row; last error: {health.last_error}.\n"
             f"Last read fine: {_when(health.last_success)}. newsmon keeps trying with growing pauses."
+        )
+    if status == "articles failing":
+        return (
+            f"newsmon: source {name}'s articles are failing\n\n"
+            f"{name} ({url}) is read, but every article it lists failed in {health.consecutive_failures} crawls "
+            f"in a row; most common reason: {health.last_error}.\n"
+            f"Last read fine: {_when(health.last_success)}. The site may block newsmon or have moved its pages."
         )
     if status == "silent":
         usual = _span(health.usual_gap) if health.usual_gap else "unknown"

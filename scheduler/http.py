@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 # The *_created series (when each counter was made) double the output and answer no question we have.
 disable_created_metrics()
 
-SOURCE_STATES = ("ok", "failing", "silent", "never crawled")
+SOURCE_STATES = ("ok", "failing", "articles failing", "silent", "never crawled")
 ALERT_STATES = ("pending", "sending", "sent", "failed")
 
 

@@ -101,13 +101,15 @@ class SourceStatus(BaseModel):
     source: str
     kind: str
     url: str
-    status: str = Field(description="ok, failing, silent or never crawled.")
-    failures_in_a_row: int
+    status: str = Field(description="ok, failing, articles failing, silent or never crawled.")
+    failures_in_a_row: int = Field(description="Crawls in a row that failed (failing) or failed every article "
+                                               "(articles failing).")
     last_run: datetime | None
     last_success: datetime | None
     last_new_story: datetime | None
     usual_gap_hours: float | None = Field(description="Median time between crawls that found new stories.")
-    last_error: str | None
+    last_error: str | None = Field(description="failing: why the listing could not be read; articles failing: "
+                                         "the most common reason among the latest crawl's failed pages.")
 
 
 class Rule(BaseModel):
@@ -156,7 +158,8 @@ def stories_per_day(query: Search, session: ArchiveSession) -> Any:
 
 @router.get("/sources", response_model=list[SourceStatus], responses=ERRORS)
 def sources(session: ArchiveSession, config: CurrentConfig) -> list[dict[str, Any]]:
-    """Every configured source with its health: ok, failing (for how many crawls), silent, or never crawled."""
+    """Every configured source with its health: ok, failing (for how many crawls), articles failing (the listing is
+    read but every article failed; for how many crawls, and the most common reason), silent, or never crawled."""
     from db.health import source_health
 
     health = source_health(session, [s.name for s in config.sources], datetime.now(UTC))

@@ -54,6 +54,31 @@ def test_each_change_is_announced_once_through_the_outbox(engine: Engine) -> Non
     assert "usually has one every 6.0 hours" in notices[2].notice
 
 
+def test_a_source_whose_every_article_fails_is_announced_like_a_dead_listing(engine: Engine) -> None:
+    with session_factory(engine).begin() as session:
+        sync_sources(session, [SourceConfig(name="wire", feed=URLS["wire"])], NOW)
+    reason = "HTTP 500 (40 of 51 failed pages)"
+    assert _announce(engine, _health("articles failing", 1, reason)) == []
+    assert _announce(engine, _health("articles failing", 2, reason)) == []
+    assert _announce(engine, _health("articles failing", 3, reason)) == [("wire", "ok", "articles failing")]
+    assert _announce(engine, _health("articles failing", 4, reason)) == []  # said already (and after a restart)
+    assert _announce(engine, _health("ok")) == [("wire", "articles failing", "ok")]
+    # A listing announced dead that comes back with every article failing has not recovered: no notice says
+    # so; once that too has lasted as many crawls, it is announced as what it now is.
+    for failures in (1, 2, 3):
+        _announce(engine, _health("failing", failures, "HTTP 503"))
+    assert _announce(engine, _health("articles failing", 1, reason)) == []
+    assert _announce(engine, _health("articles failing", 3, reason)) == [("wire", "failing", "articles failing")]
+    notices = [n.notice for n in _notices(engine)]
+    assert [n.split("\n", 1)[0] for n in notices] == [
+        "newsmon: source wire's articles are failing", "newsmon: source wire has recovered",
+        "newsmon: source wire is failing", "newsmon: source wire's articles are failing",
+    ]
+    assert ("every article it lists failed in 3 crawls in a row; most common reason: HTTP 500 (40 of 51 failed "
+            "pages)") in notices[0]
+    assert "Last read fine: 2026-11-24 07:00 UTC" in notices[0]
+
+
 def test_without_a_channel_changes_are_kept_but_nothing_is_queued(engine: Engine) -> None:
     with session_factory(engine).begin() as session:
         sync_sources(session, [SourceConfig(name="wire", feed=URLS["wire"])], NOW)

@@ -85,6 +85,7 @@ def test_run_polls_alerts_stops_on_sigterm_and_restarts_without_losing_or_doubli
         assert status == 200
         assert b"newsmon_stories_stored 3.0" in metrics
         assert b'newsmon_sources{status="ok"} 1.0' in metrics
+        assert b'newsmon_sources{status="articles failing"} 0.0' in metrics  # every status, 0 included
         assert b"newsmon_crawl_duration_seconds_count" in metrics
 
         second = run_newsmon("--config", str(config), "run", timeout=60)
@@ -156,6 +157,38 @@ def test_dead_source_turns_failing_notifies_and_recovers(tmp_path: Path, outlet:
         waited = (later.started_at - earlier.finished_at).total_seconds()
         assert waited >= planned.get(count, 1.0) - 0.25, (count, waited, planned)
     assert [row.status for row in notice_rows] == ["sent", "sent"]
+
+
+def test_a_source_whose_every_article_fails_is_counted_notified_and_recovers(
+    tmp_path: Path, outlet: Outlet, webhook: Webhook
+) -> None:
+    _publish(outlet, range(2), etag='"v1"')
+    for number in range(2):  # the feed is read fine; its articles are not
+        outlet.routes[f"/world/day-{number}.html"].status = 500
+    database_url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    config = write_config(
+        tmp_path / "config.yaml", database_url, [{"name": "hollow", "feed": outlet.url("/feed.xml"), "every": "1s"}],
+        channels={"ops": webhook.url}, service={"deliver_every": "1s", "health_channel": "ops"},
+    )
+    port = _free_port()
+    with _service(config, "--http", f"127.0.0.1:{port}") as service:
+        _wait(lambda: any("articles are failing" in str(m["title"]) for m in webhook.received), timeout=60,
+              what="the articles-failing notice")
+        assert b'newsmon_sources{status="articles failing"} 1.0' in _get(f"http://127.0.0.1:{port}/metrics")[1]
+        assert json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["sources"] == {"articles failing": 1}
+        for number in range(2):
+            outlet.routes[f"/world/day-{number}.html"].status = 200
+        _wait(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
+              what="the recovery notice")
+        code, log = _stop(service)
+    assert code == 0
+    assert "source hollow is articles failing (was ok)" in log
+    assert [str(m["title"]) for m in webhook.received] == [
+        "newsmon: source hollow's articles are failing", "newsmon: source hollow has recovered",
+    ]
+    notice = str(webhook.received[0]["message"])
+    assert "3 crawls in a row; most common reason: HTTP 500 (2 of 2 failed pages)" in notice
+    assert sorted(_stories(database_url)) == ["Ceasefire talks, day 0", "Ceasefire talks, day 1"]
 
 
 def test_a_hung_crawl_is_stopped_at_the_time_limit_and_recorded(tmp_path: Path, outlet: Outlet) -> None:

@@ -16,7 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from alerts.outbox import AlertPlan, match_unmatched
-from db.queries import store_article, sync_sources
+from crawler.report import SourceTally
+from db.queries import record_crawl_run, store_article, sync_sources
 from db.session import open_database, session_factory
 from newsmon.config import Config, validate_config
 from newsmon.web.app import create_app
@@ -119,3 +120,16 @@ def sqlite_served(tmp_path: Path) -> Iterator[Served]:
 
 def session_on(config: Config) -> Session:
     return session_factory(open_database(config.database.url))()
+
+
+def crawl_with_every_article_failing(config: Config, source: str) -> None:
+    """Record a crawl of ``source`` that read its listing of three links and failed each one (two 500s, a 404)."""
+    engine = open_database(config.database.url)
+    try:
+        with session_factory(engine).begin() as session:
+            source_id = sync_sources(session, config.sources, NOW)[source]
+            reasons = ("HTTP 500", "HTTP 404", "HTTP 500")
+            problems = [(f"https://{source}.example/{n}", reason) for n, reason in enumerate(reasons)]
+            record_crawl_run(session, source_id, SourceTally(source, NOW, NOW, links=3, failed=3, problems=problems))
+    finally:
+        engine.dispose()

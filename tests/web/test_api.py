@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.web.conftest import NOW, SECRET_CHANNEL, STORIES, Served
+from tests.web.conftest import NOW, SECRET_CHANNEL, STORIES, Served, crawl_with_every_article_failing
 
 
 def get(served: Served, path: str, **params: object) -> httpx.Response:
@@ -117,6 +117,13 @@ def test_sources_show_health_and_rules_show_feeds_but_never_channel_urls(served:
     assert rules[0]["notify"] == ["team"]
     assert rules[0]["feeds"] == {"rss": "/feeds/rules/guarantees.xml", "json": "/feeds/rules/guarantees.json"}
     assert "hunter2" not in response.text and SECRET_CHANNEL not in response.text
+
+
+def test_sources_show_a_source_whose_every_article_fails(served: Served) -> None:
+    crawl_with_every_article_failing(served.config, "idle")
+    idle = next(s for s in get(served, "/api/sources").json() if s["source"] == "idle")
+    assert (idle["status"], idle["failures_in_a_row"]) == ("articles failing", 1)
+    assert idle["last_error"] == "HTTP 500 (2 of 3 failed pages)"
 
 
 def test_the_openapi_description_lists_every_endpoint(sqlite_served: Served) -> None:

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from tests.web.conftest import STORIES, Served
+from tests.web.conftest import STORIES, Served, crawl_with_every_article_failing
 
 
 def page(served: Served, path: str, **params: object) -> httpx.Response:
@@ -63,3 +63,11 @@ def test_sources_and_rules_pages(sqlite_served: Served) -> None:
     rules = page(sqlite_served, "/rules").text
     assert 'href="/feeds/rules/guarantees.xml"' in rules and 'href="/feeds/rules/ceasefire.json"' in rules
     assert "hunter2" not in rules
+
+
+def test_the_sources_page_shows_a_source_whose_every_article_fails(sqlite_served: Served) -> None:
+    crawl_with_every_article_failing(sqlite_served.config, "idle")
+    html = page(sqlite_served, "/sources").text
+    row = next(r for r in html.split("<tr>") if ">idle</a>" in r)
+    assert '<td class="status-articles-failing">articles failing (1 in a row)</td>' in row
+    assert "HTTP 500 (2 of 3 failed pages)" in row
