@@ -170,15 +170,15 @@ def test_a_source_whose_every_article_fails_is_counted_notified_and_recovers(
         tmp_path / "config.yaml", database_url, [{"name": "hollow", "feed": outlet.url("/feed.xml"), "every": "1s"}],
         channels={"ops": webhook.url}, service={"deliver_every": "1s", "health_channel": "ops"},
     )
-    port = _free_port()
-    with _service(config, "--http", f"127.0.0.1:{port}") as service:
-        _wait(lambda: any("articles are failing" in str(m["title"]) for m in webhook.received), timeout=60,
+    port = free_port()
+    with newsmon_run(config, "--http", f"127.0.0.1:{port}") as service:
+        wait_until(lambda: any("articles are failing" in str(m["title"]) for m in webhook.received), timeout=60,
               what="the articles-failing notice")
         assert b'newsmon_sources{status="articles failing"} 1.0' in _get(f"http://127.0.0.1:{port}/metrics")[1]
         assert json.loads(_get(f"http://127.0.0.1:{port}/healthz")[1])["sources"] == {"articles failing": 1}
         for number in range(2):
             outlet.routes[f"/world/day-{number}.html"].status = 200
-        _wait(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
+        wait_until(lambda: any("recovered" in str(m["title"]) for m in webhook.received), timeout=60,
               what="the recovery notice")
         code, log = _stop(service)
     assert code == 0
