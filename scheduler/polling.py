@@ -46,8 +46,10 @@ class CrawlOutcome:
         return cls(**values)  # type: ignore[arg-type]
 
     def overflowed(self) -> bool:
-        """Every listed link was unseen: the listing may have dropped items before we saw them."""
-        return self.status in ("ok", "partial") and self.links >= 2 and self.known == 0
+        """Every listed link was unseen: the listing may have dropped items before we saw them. Links that
+        only failed say nothing of the sort (a site blocking us would be polled ever more often)."""
+        return (self.status in ("ok", "partial") and self.links >= 2 and self.known == 0
+                and self.new + self.duplicate > 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,9 @@ def test_an_overflowing_listing_is_polled_more_often_down_to_its_shortest_interv
     assert plan.interval == EVERY / 2
     plan = next_poll(SOURCE, plan.interval, overflow, 0, first_crawl=False)
     assert plan.interval == 150.0  # every / 4
+    # Every link failing is no overflow: such a source is polled less often, not more.
+    failing = _outcome("partial", links=20, known=0, new=0, failed=20)
+    assert next_poll(SOURCE, EVERY, failing, 0, first_crawl=False).interval == EVERY * 1.25
     # A first crawl sees every item as new: that says nothing about overflow.
     assert next_poll(SOURCE, EVERY, overflow, 0, first_crawl=True).interval == EVERY
     # Until the next quiet poll, the shorter interval stays.
@@ -61,7 +64,7 @@ def test_configured_bounds_and_no_adaptation() -> None:
     assert next_poll(bounded, None, _outcome("unchanged"), 0, first_crawl=False).interval == 720  # not 750
     assert next_poll(bounded, 560, _outcome("unchanged"), 0, first_crawl=False).interval == 700
     assert next_poll(bounded, 60, _outcome("unchanged"), 0, first_crawl=False).interval == 675  # 540 x 1.25
-    assert next_poll(bounded, 600, _outcome(links=9, known=0), 0, first_crawl=False).interval == 540
+    assert next_poll(bounded, 600, _outcome(links=9, known=0, new=9), 0, first_crawl=False).interval == 540
     fixed = next_poll(SOURCE, 3 * EVERY, _outcome("unchanged"), 0, first_crawl=False, adaptive=False)
     assert fixed.interval == EVERY and fixed.delay == EVERY
 
