@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from tests.conftest import _postgres_database
 
@@ -30,6 +30,12 @@ class FullDisk:
     @property
     def url(self) -> str:
         return f"sqlite:///{self.path / 'newsmon.db'}"
+
+    def prepare(self, engine: Engine) -> None:
+        """Empty the write-ahead log into the database file, so that the next writes must grow it: SQLite
+        reuses a log it has already grown, and writes into it would succeed on a full disk."""
+        with engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def refuse(self) -> None:
         """Fill the volume to its last byte."""
@@ -63,6 +69,9 @@ class ReadOnlyPostgres:
                                     f'{"on" if read_only else "off"}'))
             connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                     "WHERE datname = :name AND pid <> pg_backend_pid()"), {"name": self.name})
+
+    def prepare(self, engine: Engine) -> None:
+        """Nothing to do: a read-only database refuses every write."""
 
     def refuse(self) -> None:
         self._set(True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import sys
 import threading
 import time
 from collections import Counter
@@ -41,6 +42,11 @@ class _Server(ThreadingHTTPServer):
     # socketserver's listen backlog of 5 drops a crawler's burst of connections (each then waits 1 s to retry).
     request_queue_size = 128
     daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a client killed or gone mid-request: expected here
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class Outlet:

@@ -92,6 +92,7 @@ def test_a_database_refusing_writes_mid_delivery_doubles_nothing(fragile_databas
     try:
         plan = alert_plan(GENEVA)
         queue_alerts(sessions, plan, 12, NOW, "Geneva")
+        fragile_database.prepare(engine)
         webhook.on_arrival = lambda _arrival: fragile_database.refuse() if webhook.requests == 1 else None
         deliverer = Deliverer(sessions, {"chat": webhook.url}, plan)
 

@@ -103,6 +103,7 @@ def test_healthz_says_when_the_database_refuses_writes_and_nothing_is_doubled(
     engine = open_database(fragile_database.url)
     request.addfinalizer(engine.dispose)
     config, sessions = _prepare(tmp_path, engine, webhook, alerts=4)
+    fragile_database.prepare(engine)
     webhook.on_arrival = lambda _arrival: fragile_database.refuse() if webhook.requests == 1 else None
     port = free_port()
     with newsmon_run(config, "--http", f"127.0.0.1:{port}") as service:
