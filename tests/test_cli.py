@@ -79,6 +79,30 @@ def test_search_table_and_json(archive: Path) -> None:
     assert len(_invoke(archive, "search", "--limit", "1", "--format", "jsonl").splitlines()) == 1
 
 
+def test_search_not_not_means_the_term(archive: Path) -> None:
+    assert _invoke(archive, "search", "NOT NOT geneva", "--format", "json") == _invoke(archive, "search", "geneva",
+                                                                                       "--format", "json")
+    both = _invoke(archive, "search", "NOT (NOT geneva OR NOT tuesday)", "--format", "json")
+    assert [r["title"] for r in json.loads(both)] == ["Geneva: talks go on"]
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        (" ".join(f"w{n}" for n in range(20_000))[:100_000],
+         "the query is longer than 4,000 characters at column 4001"),
+        (" ".join(f"w{n}" for n in range(201)), "more than 200 terms (words, phrases and prefixes) at column 891"),
+        ("(" * 10_000 + "a" + ")" * 10_000, "the query is longer than 4,000 characters at column 4001"),
+        ("(" * 11 + "a" + ")" * 11, "nested more than 10 deep (parentheses and NOT) at column 11"),
+        ("NOT " * 10_000 + "a", "the query is longer than 4,000 characters at column 4001"),
+        ("geneva " + "NOT " * 11 + "a", "nested more than 10 deep (parentheses and NOT) at column 48"),
+    ],
+)
+def test_a_search_beyond_a_query_limit_is_one_line_naming_it(archive: Path, query: str, error: str) -> None:
+    result = run_newsmon("--config", str(archive), "search", query)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"error: search query: {error}\n")
+
+
 def test_show_text_and_json(archive: Path) -> None:
     story_id = json.loads(_invoke(archive, "search", "geneva", "--sort", "newest", "--format", "json"))[0]["id"]
     text = _invoke(archive, "show", str(story_id))

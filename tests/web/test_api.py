@@ -73,6 +73,24 @@ def test_odd_queries_give_results_or_a_one_line_error_never_a_traceback(sqlite_s
         assert error.startswith("q: ") and "\n" not in error and "Traceback" not in error
 
 
+def test_not_not_is_the_term_itself(served: Served) -> None:
+    assert found(served, q="NOT NOT ceasefire") == found(served, q="ceasefire")
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("NOT " * 2000 + "a", "q: the query is longer than 4,000 characters at column 4001"),
+        (" ".join(f"w{n}" for n in range(600)), "q: more than 200 terms (words, phrases and prefixes) at column 891"),
+        ("(" * 11 + "a" + ")" * 11, "q: nested more than 10 deep (parentheses and NOT) at column 11"),
+    ],
+)
+def test_a_query_beyond_a_limit_is_a_one_line_400_naming_it(served: Served, query: str, error: str) -> None:
+    for path in ("/api/stories", "/api/timeline"):
+        response = get(served, path, q=query)
+        assert (response.status_code, response.json()) == (400, {"error": error})
+
+
 @pytest.mark.parametrize(
     ("params", "says"),
     [

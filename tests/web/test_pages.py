@@ -47,6 +47,10 @@ def test_a_bad_query_or_date_is_said_on_the_page_in_one_line(sqlite_served: Serv
     assert re.search(r'<p class="error" role="alert">q: unclosed quote at column 1</p>', response.text)
     response = page(sqlite_served, "/", since="last week")
     assert "since: &#39;last week&#39; is neither a duration" in response.text
+    response = page(sqlite_served, "/", q="(" * 11 + "a" + ")" * 11)
+    assert response.status_code == 400
+    error = '<p class="error" role="alert">q: nested more than 10 deep (parentheses and NOT) at column 11</p>'
+    assert error in response.text
 
 
 def test_a_story_page_shows_its_text_and_the_other_outlets(sqlite_served: Served) -> None:
