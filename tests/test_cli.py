@@ -141,10 +141,16 @@ def test_db_upgrade_reports_the_revision(archive: Path) -> None:
     assert f"already at revision {head_revision()}" in _invoke(archive, "db", "upgrade")
 
 
-def test_bad_since_is_a_usage_error(archive: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", "last tuesday"])
+@pytest.mark.parametrize(
+    ("since", "says"),
+    [("last tuesday", "neither a duration (7d, 12h) nor a date"),
+     ("99999999999999999999d", "'99999999999999999999d' reaches back before the year 1"),
+     ("0001-01-01T00:00+05:00", "'0001-01-01T00:00+05:00' is before the year 1 in UTC")],
+)
+def test_bad_since_is_a_usage_error(archive: Path, since: str, says: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", since])
     assert result.exit_code == 2
-    assert "neither a duration (7d, 12h) nor a date" in result.output
+    assert says in result.output
 
 
 def test_log_format_json_writes_one_object_per_line(tmp_path: Path, outlet: Outlet) -> None:

@@ -21,6 +21,7 @@ from alerts.render import one_line, snippet
 from db.models import RuleMatch
 from db.queries import rule_matches
 from newsmon.config import Config, RuleConfig
+from newsmon.web.api import Problem
 from newsmon.web.app import ArchiveSession, CurrentConfig
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -28,7 +29,8 @@ router = APIRouter(prefix="/feeds", tags=["feeds"])
 FEED_ITEMS = 50
 
 
-@router.get("/rules/{name}.xml", response_class=Response, responses={200: {"content": {"application/rss+xml": {}}}})
+@router.get("/rules/{name}.xml", response_class=Response,
+            responses={200: {"content": {"application/rss+xml": {}}}, 404: {"model": Problem}})
 def rss(name: str, request: Request, session: ArchiveSession, config: CurrentConfig) -> Response:
     """The rule's matched stories as RSS 2.0."""
     rule = _rule(config, name)
@@ -51,7 +53,7 @@ def rss(name: str, request: Request, session: ArchiveSession, config: CurrentCon
     return Response(feed.rss_str(pretty=True), media_type="application/rss+xml; charset=utf-8")
 
 
-@router.get("/rules/{name}.json", responses={200: {"content": {"application/feed+json": {}}}})
+@router.get("/rules/{name}.json", responses={200: {"content": {"application/feed+json": {}}}, 404: {"model": Problem}})
 def json_feed(name: str, request: Request, session: ArchiveSession,
               config: CurrentConfig) -> Response:
     """The rule's matched stories as JSON Feed 1.1."""
