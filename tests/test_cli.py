@@ -141,6 +141,14 @@ def test_db_upgrade_reports_the_revision(archive: Path) -> None:
     assert f"already at revision {head_revision()}" in _invoke(archive, "db", "upgrade")
 
 
+@pytest.mark.parametrize("args", [["search", "--cluster", "99999999999999999999"], ["show", "9223372036854775808"],
+                                  ["show", "0"]])
+def test_an_id_no_story_can_have_is_a_usage_error(archive: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(archive), *args])
+    assert result.exit_code == 2
+    assert "is not in the range 1<=x<=9223372036854775807" in result.output
+
+
 @pytest.mark.parametrize(
     ("since", "says"),
     [("last tuesday", "neither a duration (7d, 12h) nor a date"),

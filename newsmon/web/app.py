@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts.query import QueryError
+from db.models import MAX_ID
 from db.search import Filters, Sort
 from newsmon import __version__
 from newsmon.config import Config, parse_moment
@@ -30,7 +31,6 @@ log = logging.getLogger(__name__)
 
 TOKEN_COOKIE = "newsmon_token"
 MAX_LIMIT = 200
-MAX_ID = 2**63 - 1  # the largest id a story can have (a BIGINT); a larger one overflows the database driver
 
 
 class BadRequest(ValueError):
