@@ -11,7 +11,7 @@ Matching is case- and accent-insensitive and on whole words: text and query are 
 
 A query is bounded (MAX_QUERY_LENGTH characters, MAX_TERMS terms, MAX_NESTING levels of parentheses and NOT),
 so that every tree walk here, in the matcher and in the search index's own parser stays far from a stack limit
-(SQLite's FTS5 parser overflows beyond about 32 levels, PostgreSQL's tsquery on thousands of terms).
+(SQLite's FTS5 parser overflows beyond about 32 levels, PostgreSQL's tsquery at 20,000 terms).
 """
 
 from __future__ import annotations
