@@ -371,11 +371,10 @@ def _every_message(text: str, email: bool) -> list[Message]:
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_an_email_shows_page_text_and_no_element_of_it(text: str) -> None:
-    for message in _every_message(text, email=True):
-        body = parsed(message.body)
-        assert set(body.tags) <= {"p", "b", "a", "blockquote", "ol", "ul", "li", "br"}, body.tags
-        assert {name for name, _ in body.attributes} <= {"href"}
-        assert {value for _, value in body.attributes} <= {_alert().url, "https://other.example.org/1"}
+    plain = _every_message("Ceasefire talks", email=True)
+    for message, ordinary in zip(_every_message(text, email=True), plain, strict=True):
+        body, expected = parsed(message.body), parsed(ordinary.body)
+        assert (body.tags, body.attributes) == (expected.tags, expected.attributes)  # the message's own, no more
         assert text in body.text
 
 
