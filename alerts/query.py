@@ -8,6 +8,10 @@
 Matching is case- and accent-insensitive and on whole words: text and query are folded the same way
 (``fold``) into words, so ``Kyiv`` does not match ``Kyivstar`` and ``cease-fire`` is the phrase
 "cease fire". Operators are upper case; ``and``/``or``/``not`` in lower case are words.
+
+A query is bounded (MAX_QUERY_LENGTH characters, MAX_TERMS terms, MAX_NESTING levels of parentheses and NOT),
+so that every tree walk here, in the matcher and in the search index's own parser stays far from a stack limit
+(SQLite's FTS5 parser overflows beyond about 32 levels, PostgreSQL's tsquery at 20,000 terms).
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ COMBINING_MARKS = re.compile(
 _PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b",
                                 "æ": "ae", "œ": "oe"})
 _OPERATORS = {"AND", "OR", "NOT"}
+MAX_QUERY_LENGTH = 4000  # characters
+MAX_TERMS = 200  # words, phrases and prefixes
+MAX_NESTING = 10  # parentheses and NOT, counted together: NOT (a OR NOT b) is three deep
 
 
 class QueryError(ValueError):
@@ -140,6 +147,8 @@ class _Parser:
         self.tokens = _tokens(query)
         self.position = 0
         self.scope = Field.ANY  # the field of the title:( ... ) group being parsed, if any
+        self.depth = 0  # the parentheses and NOTs around the token being parsed
+        self.terms = 0
 
     def peek(self) -> _Token | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -151,6 +160,12 @@ class _Parser:
 
     def end_column(self) -> int:
         return len(self.query) + 1
+
+    def nest(self, token: _Token) -> None:
+        """Enter a ( or a NOT, refusing a query nested deeper than MAX_NESTING (before recursing any further)."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"nested more than {MAX_NESTING} deep (parentheses and NOT)", token.column)
 
     def parse(self) -> Node:
         if not self.tokens:
@@ -182,7 +197,10 @@ class _Parser:
         token = self.peek()
         if token is not None and token.kind == "not":
             self.take()
-            return Not(self.not_expr(after=token))
+            self.nest(token)
+            child = self.not_expr(after=token)
+            self.depth -= 1
+            return child.child if isinstance(child, Not) else Not(child)  # NOT NOT a is a
         return self.atom(after)
 
     def atom(self, after: _Token | None, field: Field = Field.ANY) -> Node:
@@ -195,9 +213,11 @@ class _Parser:
             raise QueryError(f"expected a term, a phrase or ( but found {what}", column)
         self.take()
         if token.kind == "lparen":
+            self.nest(token)
             outer, self.scope = self.scope, field if field is not Field.ANY else self.scope
             node = self.or_expr()
             self.scope = outer
+            self.depth -= 1
             closing = self.peek()
             if closing is None or closing.kind != "rparen":
                 raise QueryError("unclosed (", token.column)
@@ -229,6 +249,9 @@ class _Parser:
         if not words:
             what = "an empty phrase" if not text.strip() else f"{text!r} has no letters or digits"
             raise QueryError(what, column)
+        self.terms += 1
+        if self.terms > MAX_TERMS:
+            raise QueryError(f"more than {MAX_TERMS} terms (words, phrases and prefixes)", column)
         return Term(words, prefix, field)
 
 
@@ -242,24 +265,29 @@ def _scoped(node: Node, field: Field) -> Node:
     return And(children) if isinstance(node, And) else Or(children)
 
 
-def _has_positive_term(node: Node, negated: bool = False) -> bool:
+def _holds_without_terms(node: Node) -> bool:
+    """Whether ``node`` holds for a story in which none of its terms occurs (``NOT a``, ``a OR NOT b``,
+    ``NOT (NOT a AND b)``): such a query matches almost every story, and no index can look it up."""
     if isinstance(node, Term):
-        return not negated
+        return False
     if isinstance(node, Not):
-        return _has_positive_term(node.child, not negated)
+        return not _holds_without_terms(node.child)
     if isinstance(node, And):
-        return any(_has_positive_term(child, negated) for child in node.children)
-    return all(_has_positive_term(child, negated) for child in node.children)
+        return all(_holds_without_terms(child) for child in node.children)
+    return any(_holds_without_terms(child) for child in node.children)
 
 
 def parse_query(query: str) -> Node:
     """Parse a rule query.
 
     Raises:
-        QueryError: with the column of the problem (``unclosed quote at column 14``).
+        QueryError: with the column of the problem (``unclosed quote at column 14``), or of the first
+            character, term or nesting beyond a limit (MAX_QUERY_LENGTH, MAX_TERMS, MAX_NESTING).
     """
+    if len(query) > MAX_QUERY_LENGTH:
+        raise QueryError(f"the query is longer than {MAX_QUERY_LENGTH:,} characters", MAX_QUERY_LENGTH + 1)
     node = _Parser(query).parse()
-    if not _has_positive_term(node):
+    if _holds_without_terms(node):
         raise QueryError("the query only says what must not be there; add a term to look for", 1)
     return node
 

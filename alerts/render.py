@@ -20,7 +20,8 @@ from alerts.query import Term, fold_chars, is_word
 MAX_TITLE = 200
 SNIPPET_CHARS = 240
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]+")
-_MENTION = re.compile(r"@(?=[\w\-])|<(?=[@!#])")
+# @name, and Slack's control sequences: <@user>, <!channel>, <#channel>, and links <https://...|shown text>
+_MENTION = re.compile(r"@(?=[\w\-])|<(?=[@!#]|[a-z][a-z0-9+.\-]*:)", re.IGNORECASE)
 _MARKDOWN_LINK = re.compile(r"\]\(")
 
 
@@ -50,7 +51,8 @@ def one_line(text: str, limit: int = MAX_TITLE) -> str:
 
 
 def for_chat(text: str) -> str:
-    """Neutralise mentions and markdown links: a zero-width space keeps them readable but inert."""
+    """Neutralise mentions and links (Slack's <url|text>, markdown's [text](url)): a zero-width space keeps them
+    readable but inert."""
     text = _MENTION.sub(lambda match: match.group(0) + "\u200b", text)
     return _MARKDOWN_LINK.sub("]\u200b(", text)
 

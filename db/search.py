@@ -193,14 +193,16 @@ def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
     return statement
 
 
-def _positive(node: Node) -> Node | None:
-    """The query without its NOT parts: what the index can answer (None: nothing to look for)."""
+def _positive(node: Node, negated: bool = False) -> Node | None:
+    """What the index can look up: the terms that must be present for ``node`` (or, ``negated``, for NOT
+    ``node``) to hold, a superset of its matches (None: nothing to look for). A negated term asks for nothing;
+    under a NOT, AND and OR trade places (NOT (NOT a OR NOT b) needs a and b)."""
     if isinstance(node, Term):
-        return node
+        return None if negated else node
     if isinstance(node, Not):
-        return None
-    children = [child for child in (_positive(c) for c in node.children) if child is not None]
-    if isinstance(node, Or):
+        return _positive(node.child, not negated)
+    children = [child for child in (_positive(c, negated) for c in node.children) if child is not None]
+    if isinstance(node, Or) != negated:  # either child may hold: each must be looked up
         return Or(tuple(children)) if len(children) == len(node.children) else None
     return And(tuple(children)) if children else None
 
@@ -208,7 +210,7 @@ def _positive(node: Node) -> Node | None:
 def _fts5(node: Node) -> str:
     """An FTS5 MATCH expression: phrases in double quotes (folded words hold no quote), prefixes with *."""
     positive = _positive(node)
-    assert positive is not None  # parse_query requires a term to look for
+    assert positive is not None  # parse_query refuses a query that holds without any of its terms
     return _fts5_part(positive)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from db.models import MAX_ID
 from newsmon import __version__
 from newsmon.config import Config, load_config, parse_duration, parse_moment
 from newsmon.errors import ConfigError, NewsmonError
@@ -356,7 +357,8 @@ def sources(state: State, fmt: str) -> None:
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="At most this many.")
 @click.option("--until", type=Since(), help="Only stories before then (a duration back from now, or a date).")
 @click.option("--language", help="Only stories in this language (ISO 639-1, e.g. uk).")
-@click.option("--cluster", "cluster_id", type=int, help="Only the stories of this cluster (see `newsmon clusters`).")
+@click.option("--cluster", "cluster_id", type=click.IntRange(1, MAX_ID),
+              help="Only the stories of this cluster (see `newsmon clusters`).")
 @click.option("--sort", type=click.Choice(["relevance", "newest"]), help="Default: relevance with a query, else newest.")
 @click.option("--copies", is_flag=True, help="Every matching story, not one per cluster of copies.")
 @format_option()
@@ -430,7 +432,7 @@ def clusters(state: State, since: datetime, min_stories: int, limit: int, fmt: s
 
 
 @cli.command()
-@click.argument("story_id", type=int)
+@click.argument("story_id", type=click.IntRange(1, MAX_ID))
 @format_option("text", "json", default="text")
 @pass_state
 def show(state: State, story_id: int, fmt: str) -> None:

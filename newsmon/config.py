@@ -44,23 +44,40 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 
 
+class _DurationTooLong(ValueError):
+    """A duration beyond what a timedelta holds (999,999,999 days)."""
+
+
 def parse_moment(value: str, now: datetime | None = None) -> datetime:
     """``7d``/``12h`` (that long before ``now``) or a date/time (``2026-11-20``, ``2026-11-20T08:00+02:00``;
-    UTC when no zone is given), as an aware datetime.
+    UTC when no zone is given), as an aware datetime in UTC.
 
     Raises:
-        ValueError: it is neither, said in one line.
+        ValueError: it is neither, or it is outside the calendar (years 1 to 9999 in UTC), said in one line.
     """
     text = str(value).strip()
     try:
-        return (now or datetime.now(UTC)) - parse_duration(text)
+        back = parse_duration(text)
+    except _DurationTooLong:
+        raise ValueError(f"{text!r} reaches back before the year 1") from None
     except ValueError:
         pass
+    else:
+        try:
+            return (now or datetime.now(UTC)) - back
+        except OverflowError:
+            raise ValueError(f"{text!r} reaches back before the year 1") from None
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(f"{text!r} is neither a duration (7d, 12h) nor a date (2026-11-20)") from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        edge = "before the year 1" if parsed.year == 1 else "after the year 9999"
+        raise ValueError(f"{text!r} is {edge} in UTC") from None
 
 
 def parse_duration(value: object) -> timedelta:
@@ -76,7 +93,7 @@ def parse_duration(value: object) -> timedelta:
     if isinstance(value, int | float):
         if value <= 0:
             raise ValueError("a duration must be positive")
-        return timedelta(seconds=value)
+        return _timedelta(value, value)
     text = str(value).strip().lower().replace(" ", "")
     position, seconds = 0, 0.0
     for match in _DURATION_PART.finditer(text):
@@ -88,7 +105,14 @@ def parse_duration(value: object) -> timedelta:
         raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 10m, 1h30m or 2d")
     if seconds <= 0:
         raise ValueError("a duration must be positive")
-    return timedelta(seconds=seconds)
+    return _timedelta(seconds, value)
+
+
+def _timedelta(seconds: float, written: object) -> timedelta:
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise _DurationTooLong(f"{written!r} is longer than 999,999,999 days") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]

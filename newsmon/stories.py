@@ -109,8 +109,8 @@ def timeline(session: Session, query: str | None, filters: Filters, now: datetim
     """
     until = filters.until or now or datetime.now(UTC)
     start_of_day = until.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    since = max(filters.since or start_of_day - timedelta(days=TIMELINE_DAYS - 1),
-                start_of_day - timedelta(days=TIMELINE_MOST_DAYS - 1))
+    since = max(filters.since or _days_before(start_of_day, TIMELINE_DAYS - 1),
+                _days_before(start_of_day, TIMELINE_MOST_DAYS - 1))
     window = Filters(since, until, filters.source, filters.language, filters.cluster_id)
     if query:
         matcher = RuleSet([RuleSpec("search", query)])
@@ -124,3 +124,11 @@ def timeline(session: Session, query: str | None, filters: Filters, now: datetim
     first = since.astimezone(UTC).date()
     days = [first + timedelta(days=n) for n in range((until.astimezone(UTC).date() - first).days + 1)]
     return Timeline([(day, per_day[day]) for day in days], complete=len(counted) <= TIMELINE_MOST)
+
+
+def _days_before(moment: datetime, days: int) -> datetime:
+    """``days`` before ``moment``, or the calendar's first moment when that is earlier (until=0001-01-05)."""
+    try:
+        return moment - timedelta(days=days)
+    except OverflowError:
+        return datetime.min.replace(tzinfo=UTC)

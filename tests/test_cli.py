@@ -79,6 +79,30 @@ def test_search_table_and_json(archive: Path) -> None:
     assert len(_invoke(archive, "search", "--limit", "1", "--format", "jsonl").splitlines()) == 1
 
 
+def test_search_not_not_means_the_term(archive: Path) -> None:
+    assert _invoke(archive, "search", "NOT NOT geneva", "--format", "json") == _invoke(archive, "search", "geneva",
+                                                                                       "--format", "json")
+    both = _invoke(archive, "search", "NOT (NOT geneva OR NOT tuesday)", "--format", "json")
+    assert [r["title"] for r in json.loads(both)] == ["Geneva: talks go on"]
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        (" ".join(f"w{n}" for n in range(20_000))[:100_000],
+         "the query is longer than 4,000 characters at column 4001"),
+        (" ".join(f"w{n}" for n in range(201)), "more than 200 terms (words, phrases and prefixes) at column 891"),
+        ("(" * 10_000 + "a" + ")" * 10_000, "the query is longer than 4,000 characters at column 4001"),
+        ("(" * 11 + "a" + ")" * 11, "nested more than 10 deep (parentheses and NOT) at column 11"),
+        ("NOT " * 10_000 + "a", "the query is longer than 4,000 characters at column 4001"),
+        ("geneva " + "NOT " * 11 + "a", "nested more than 10 deep (parentheses and NOT) at column 48"),
+    ],
+)
+def test_a_search_beyond_a_query_limit_is_one_line_naming_it(archive: Path, query: str, error: str) -> None:
+    result = run_newsmon("--config", str(archive), "search", query)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", f"error: search query: {error}\n")
+
+
 def test_show_text_and_json(archive: Path) -> None:
     story_id = json.loads(_invoke(archive, "search", "geneva", "--sort", "newest", "--format", "json"))[0]["id"]
     text = _invoke(archive, "show", str(story_id))
@@ -117,10 +141,24 @@ def test_db_upgrade_reports_the_revision(archive: Path) -> None:
     assert f"already at revision {head_revision()}" in _invoke(archive, "db", "upgrade")
 
 
-def test_bad_since_is_a_usage_error(archive: Path) -> None:
-    result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", "last tuesday"])
+@pytest.mark.parametrize("args", [["search", "--cluster", "99999999999999999999"], ["show", "9223372036854775808"],
+                                  ["show", "0"]])
+def test_an_id_no_story_can_have_is_a_usage_error(archive: Path, args: list[str]) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(archive), *args])
     assert result.exit_code == 2
-    assert "neither a duration (7d, 12h) nor a date" in result.output
+    assert "is not in the range 1<=x<=9223372036854775807" in result.output
+
+
+@pytest.mark.parametrize(
+    ("since", "says"),
+    [("last tuesday", "neither a duration (7d, 12h) nor a date"),
+     ("99999999999999999999d", "'99999999999999999999d' reaches back before the year 1"),
+     ("0001-01-01T00:00+05:00", "'0001-01-01T00:00+05:00' is before the year 1 in UTC")],
+)
+def test_bad_since_is_a_usage_error(archive: Path, since: str, says: str) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(archive), "search", "--since", since])
+    assert result.exit_code == 2
+    assert says in result.output
 
 
 def test_log_format_json_writes_one_object_per_line(tmp_path: Path, outlet: Outlet) -> None:

@@ -8,12 +8,13 @@ not be read).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from db.models import MAX_ID
 from newsmon.output import health_record
 from newsmon.stories import find_stories, story_detail, timeline
 from newsmon.web.app import ArchiveSession, CurrentConfig, Search
@@ -140,7 +141,7 @@ def stories(query: Search, session: ArchiveSession) -> dict[str, Any]:
 
 
 @router.get("/stories/{story_id}", response_model=StoryDetail, responses={**ERRORS, 404: {"model": Problem}})
-def story(story_id: int, session: ArchiveSession) -> Any:
+def story(story_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: ArchiveSession) -> Any:
     """One story with its text, the other stories of its cluster, and its earlier versions."""
     record = story_detail(session, story_id)
     if record is None:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from alerts.query import QueryError
+from db.models import MAX_ID
 from db.search import Filters, Sort
 from newsmon import __version__
 from newsmon.config import Config, parse_moment
@@ -101,7 +102,9 @@ def story_query(
     until: Annotated[str | None, Query(description="... and before: a duration back from now or a date.")] = None,
     source: Annotated[str | None, Query(description="Only stories of this source (its name in config.yaml).")] = None,
     language: Annotated[str | None, Query(description="Only stories in this language (ISO 639-1, e.g. uk).")] = None,
-    cluster: Annotated[int | None, Query(description="Only the stories of this cluster of copies.")] = None,
+    cluster: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Only the stories of this cluster of copies.")
+    ] = None,
     sort: Annotated[Sort | None, Query(description="relevance (the default with q) or newest.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="At most this many results.")] = 20,
     copies: Annotated[bool, Query(description="Every matching story, not one per cluster of copies.")] = False,
@@ -120,10 +123,25 @@ def build_story_query(
     cluster: int | None, sort: Sort | None, limit: int, copies: bool,
 ) -> StoryQuery:
     filters = Filters(
-        since=_moment("since", since), until=_moment("until", until), source=source or None,
-        language=language or None, cluster_id=cluster,
+        since=_moment("since", since), until=_moment("until", until), source=_name("source", source),
+        language=_name("language", language), cluster_id=cluster,
     )
+    if filters.since is not None and filters.until is not None and filters.since >= filters.until:
+        raise BadRequest(f"since: {since!r} is not before until {until!r}")
     return StoryQuery((q or "").strip() or None, filters, sort, limit, copies)
+
+
+def parse_id(name: str, value: str) -> int:
+    """A story or cluster id written in a URL (digits, at most MAX_ID).
+
+    Raises:
+        BadRequest: anything else, in one line.
+    """
+    # no id has more than 19 digits, and int() refuses more than 4,300 with an error of its own
+    digits = value.isascii() and value.isdigit() and len(value) <= len(str(MAX_ID))
+    if not digits or not 1 <= int(value) <= MAX_ID:
+        raise BadRequest(f"{name}: {value[:40]!r} is not a {name} id")
+    return int(value)
 
 
 def _moment(name: str, value: str | None) -> datetime | None:
@@ -133,6 +151,13 @@ def _moment(name: str, value: str | None) -> datetime | None:
         return parse_moment(value)
     except ValueError as exc:
         raise BadRequest(f"{name}: {exc}") from None
+
+
+def _name(parameter: str, value: str | None) -> str | None:
+    """A name to compare with the archive's; PostgreSQL refuses a NUL in any text it is given."""
+    if value and "\x00" in value:
+        raise BadRequest(f"{parameter}: {value!r} holds a NUL character")
+    return value or None
 
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
@@ -146,6 +171,8 @@ async def _invalid_parameter(request: Request, exc: Exception) -> Response:
     for error in exc.errors():
         where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
         problems.append(f"{where}: {error.get('msg', 'invalid')}")
+    if not request.url.path.startswith(("/api/", "/feeds/")):  # a page: text, as the token check answers
+        return PlainTextResponse("; ".join(problems) + "\n", status_code=400)
     return JSONResponse({"error": "; ".join(problems)}, status_code=400)
 
 

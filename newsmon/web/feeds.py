@@ -3,10 +3,16 @@
 A feed holds the latest FEED_ITEMS matches, one per cluster of copies, newest match first: what the rule
 alerted on (or would have, for rules without channels), so other tools can subscribe instead of polling a
 search.
+
+Titles, snippets and outlet names come from pages nobody vetted, and stay text. An RSS <description> is HTML
+to every reader, so the snippet is HTML-escaped before the XML escapes it again; a title is text by the spec,
+but readers (feedparser among them) take a title that looks like markup for HTML, so a title with a ``<`` is
+HTML-escaped too. JSON Feed's summary and content_text are text by its spec and carry no HTML.
 """
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +27,7 @@ from alerts.render import one_line, snippet
 from db.models import RuleMatch
 from db.queries import rule_matches
 from newsmon.config import Config, RuleConfig
+from newsmon.web.api import Problem
 from newsmon.web.app import ArchiveSession, CurrentConfig
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
@@ -28,7 +35,8 @@ router = APIRouter(prefix="/feeds", tags=["feeds"])
 FEED_ITEMS = 50
 
 
-@router.get("/rules/{name}.xml", response_class=Response, responses={200: {"content": {"application/rss+xml": {}}}})
+@router.get("/rules/{name}.xml", response_class=Response,
+            responses={200: {"content": {"application/rss+xml": {}}}, 404: {"model": Problem}})
 def rss(name: str, request: Request, session: ArchiveSession, config: CurrentConfig) -> Response:
     """The rule's matched stories as RSS 2.0."""
     rule = _rule(config, name)
@@ -38,20 +46,20 @@ def rss(name: str, request: Request, session: ArchiveSession, config: CurrentCon
     feed.title(f"newsmon: {rule.name}")
     feed.link(href=_page(request, rule), rel="alternate")
     feed.link(href=str(request.url.remove_query_params("token")), rel="self")
-    feed.description(f"Stories that matched the rule {rule.name}: {one_line(rule.query)}")
+    feed.description(html.escape(f"Stories that matched the rule {rule.name}: {one_line(rule.query)}"))
     feed.generator("newsmon")
     for item in _items(session, rule):
         entry = feed.add_entry(order="append")
-        entry.title(item["title"])
+        entry.title(_rss_title(item["title"]))
         entry.link(href=item["url"])
         entry.guid(item["url"], permalink=True)
-        entry.description(item["summary"])
+        entry.description(html.escape(item["summary"]))
         entry.pubDate(item["date_published"])
         entry.source(url=item["url"], title=item["outlet"])
     return Response(feed.rss_str(pretty=True), media_type="application/rss+xml; charset=utf-8")
 
 
-@router.get("/rules/{name}.json", responses={200: {"content": {"application/feed+json": {}}}})
+@router.get("/rules/{name}.json", responses={200: {"content": {"application/feed+json": {}}}, 404: {"model": Problem}})
 def json_feed(name: str, request: Request, session: ArchiveSession,
               config: CurrentConfig) -> Response:
     """The rule's matched stories as JSON Feed 1.1."""
@@ -79,6 +87,12 @@ def json_feed(name: str, request: Request, session: ArchiveSession,
         ],
     }
     return JSONResponse(document, media_type="application/feed+json")
+
+
+def _rss_title(text: str) -> str:
+    """A title as RSS text: HTML-escaped when it holds a ``<`` (which a reader could take for a tag); otherwise
+    as written, so that a reader that shows titles as plain text shows AT&T, not AT&amp;T."""
+    return html.escape(text) if "<" in text else text
 
 
 def _rule(config: Config, name: str) -> RuleConfig | None:

@@ -6,7 +6,7 @@ script, so it works in any browser and in tests that read the HTML.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from alerts.query import QueryError
 from db.search import Sort
 from newsmon.stories import TIMELINE_MOST, find_stories, story_detail, timeline
 from newsmon.web.api import sources as source_statuses
-from newsmon.web.app import ArchiveSession, BadRequest, CurrentConfig, build_story_query
+from newsmon.web.app import ArchiveSession, BadRequest, CurrentConfig, build_story_query, parse_id
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
@@ -71,10 +71,9 @@ def search_page(
     try:
         if sort and sort not in {s.value for s in Sort}:
             raise BadRequest(f"sort: {sort!r} is not relevance or newest")
-        if cluster and not cluster.isdigit():
-            raise BadRequest(f"cluster: {cluster!r} is not a cluster id")
-        query = build_story_query(q, since, until, source, language, int(cluster) if cluster else None,
-                                  Sort(sort) if sort else None, RESULTS, copies)
+        cluster_id = parse_id("cluster", cluster) if cluster else None
+        query = build_story_query(q, since, until, source, language, cluster_id, Sort(sort) if sort else None,
+                                  RESULTS, copies)
         context["records"] = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies,
                                           with_text=False)
         context["chart"] = _chart(timeline(session, query.q, query.filters), form)
@@ -85,8 +84,11 @@ def search_page(
 
 
 @router.get("/stories/{story_id}", response_class=HTMLResponse, name="story_page")
-def story_page(request: Request, story_id: int, session: ArchiveSession) -> HTMLResponse:
-    record = story_detail(session, story_id)
+def story_page(request: Request, story_id: str, session: ArchiveSession) -> HTMLResponse:
+    try:
+        record = story_detail(session, parse_id("story", story_id))
+    except BadRequest:  # no story has such an id
+        record = None
     if record is None:
         return templates.TemplateResponse(request, "missing.html", {"what": f"story {story_id}"}, status_code=404)
     paragraphs = [p.strip() for p in record["text"].split("\n") if p.strip()]
@@ -113,7 +115,8 @@ def _chart(found: Any, form: dict[str, Any]) -> dict[str, Any]:
     bars = []
     for index, (day, count) in enumerate(found.days):
         tall = round(height * count / most, 1) if most else 0
-        link = {**form, "since": day.isoformat(), "until": (day + timedelta(days=1)).isoformat(), "sort": "newest"}
+        after = day + timedelta(days=1) if day < date.max else None  # the calendar's last day has no after
+        link = {**form, "since": day.isoformat(), "until": after.isoformat() if after else "", "sort": "newest"}
         bars.append({"x": round(index * step, 1), "y": round(height - tall, 1), "width": max(round(step - 1, 1), 1),
                      "height": tall, "day": day, "count": count,
                      "query": {k: v for k, v in link.items() if v not in ("", False)}})

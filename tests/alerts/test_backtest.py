@@ -77,3 +77,16 @@ def test_backtest_of_an_unknown_rule_names_the_known_ones(tmp_path: Path) -> Non
     result = CliRunner().invoke(cli, ["--config", str(config), "alerts", "test", "peace"])
     assert result.exit_code != 0
     assert "no rule named 'peace' (known: peace-plan, odesa)" in str(result.exception)
+
+
+def test_backtest_of_a_rule_with_double_negation_finds_what_the_rule_means(
+    tmp_path: Path, database_url: str, engine: Engine
+) -> None:
+    _archive(engine)
+    rules = [{"name": "plan", "query": "NOT (NOT peace OR NOT plan)"}, {"name": "odesa", "query": "NOT NOT Odesa"}]
+    config = write_config(tmp_path / "config.yaml", database_url, [], rules=rules)
+    runner = CliRunner()
+    for rule, titles in [("plan", ["Geneva round ends"]), ("odesa", ["Grain exports"])]:
+        result = runner.invoke(cli, ["--config", str(config), "alerts", "test", rule, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert [r["title"] for r in json.loads(result.stdout)] == titles

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from alerts.query import (
+    MAX_NESTING,
+    MAX_QUERY_LENGTH,
+    MAX_TERMS,
     And,
     Field,
     Not,
@@ -216,8 +219,60 @@ def test_or_with_a_purely_negative_branch_is_refused() -> None:
     assert "only says what must not be there" in str(_error("ceasefire OR NOT rumour"))
 
 
-def test_double_negation_counts_as_a_positive_term() -> None:
-    assert parse_query("NOT (NOT a)") == Not(Not(_term("a")))
+@pytest.mark.parametrize("query", ["NOT NOT a", "NOT (NOT a)", "NOT NOT NOT NOT a", "(NOT (NOT (a)))"])
+def test_not_not_a_is_a(query: str) -> None:
+    assert parse_query(query) == _term("a")
+
+
+def test_a_negated_group_keeps_its_meaning() -> None:
+    assert parse_query("NOT NOT NOT a b") == And((Not(_term("a")), _term("b")))
+    assert parse_query("NOT (NOT a OR NOT b)") == Not(Or((Not(_term("a")), Not(_term("b")))))  # a AND b
+
+
+@pytest.mark.parametrize("query", ["NOT (NOT a AND b)", "NOT (a AND b)", "NOT (NOT a AND NOT NOT b)",
+                                   "a OR NOT NOT NOT b"])
+def test_a_query_that_holds_for_a_story_without_any_of_its_terms_is_refused(query: str) -> None:
+    # NOT (NOT a AND b) is a OR NOT b: it matches almost every story.
+    assert str(_error(query)) == "the query only says what must not be there; add a term to look for at column 1"
+
+
+# Limits: a query is bounded in length, terms and nesting, so that no parser, matcher or index runs out of stack
+
+TOO_LONG = f"the query is longer than {MAX_QUERY_LENGTH:,} characters"
+TOO_MANY = f"more than {MAX_TERMS} terms (words, phrases and prefixes)"
+TOO_DEEP = f"nested more than {MAX_NESTING} deep (parentheses and NOT)"
+WIDEST = " ".join(f"w{n}" for n in range(MAX_TERMS))
+
+
+def test_a_query_at_every_limit_parses() -> None:
+    assert parse_query(WIDEST.replace(" ", " OR ")) == Or(tuple(_term(f"w{n}") for n in range(MAX_TERMS)))
+    assert parse_query("(" * MAX_NESTING + "a" + ")" * MAX_NESTING) == _term("a")
+    assert parse_query("b " + "NOT " * (MAX_NESTING - 1) + "(a)") == And((_term("b"), Not(_term("a"))))
+    assert parse_query("a" * MAX_QUERY_LENGTH) == _term("a" * MAX_QUERY_LENGTH)
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("a" * (MAX_QUERY_LENGTH + 1), TOO_LONG, MAX_QUERY_LENGTH + 1),
+        (WIDEST + " one", TOO_MANY, len(WIDEST) + 2),
+        ('a title:"b c" ' * (MAX_TERMS // 2) + "z", TOO_MANY, len('a title:"b c" ') * (MAX_TERMS // 2) + 1),
+        ("(" * (MAX_NESTING + 1) + "a" + ")" * (MAX_NESTING + 1), TOO_DEEP, MAX_NESTING + 1),
+        ("a " + "NOT " * (MAX_NESTING + 1) + "b", TOO_DEEP, 3 + 4 * MAX_NESTING),
+        ("a (NOT (" * 4 + "b" + "))" * 4, TOO_DEEP, 28),  # three levels a round: the 11th is the fourth NOT
+        ("(" * 10_000 + "a" + ")" * 10_000, TOO_LONG, MAX_QUERY_LENGTH + 1),
+        ("NOT " * 10_000 + "a", TOO_LONG, MAX_QUERY_LENGTH + 1),
+    ],
+)
+def test_a_query_beyond_a_limit_is_one_line_naming_the_limit(query: str, message: str, column: int) -> None:
+    error = _error(query)
+    assert str(error) == f"{message} at column {column}"
+
+
+def test_a_deep_query_within_the_length_limit_is_refused_without_exhausting_the_stack() -> None:
+    half = MAX_QUERY_LENGTH // 2 - 1
+    assert "nested more than" in str(_error("(" * half + "a" + ")" * half))
+    assert "nested more than" in str(_error("NOT " * (MAX_QUERY_LENGTH // 4 - 1) + "a"))
 
 
 # Through the config
@@ -237,6 +292,22 @@ def test_check_reports_a_bad_rule_query_by_its_path_and_column(tmp_path: Path) -
     assert problems == ["rules[1].query: unclosed quote at column 11"]
     assert result.stderr.splitlines()[0] == f"error: {path}: 1 problem in the config:"
     assert "Traceback" not in result.stderr
+
+
+def test_check_reports_a_rule_beyond_a_limit_by_its_path(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "config.yaml",
+        f"sqlite:///{tmp_path / 'newsmon.db'}",
+        [],
+        rules=[{"name": "deep", "query": "(" * (MAX_NESTING + 1) + "a" + ")" * (MAX_NESTING + 1)},
+               {"name": "long", "query": "a", "exclude": " OR ".join(f"w{n}" for n in range(MAX_TERMS + 1))}],
+    )
+    result = run_newsmon("--config", str(path), "check")
+    assert result.returncode == 2
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    column = len(" OR ".join(f"w{n}" for n in range(MAX_TERMS))) + 5
+    assert problems == [f"rules[0].query: {TOO_DEEP} at column {MAX_NESTING + 1}",
+                        f"rules[1].exclude: {TOO_MANY} at column {column}"]
 
 
 def test_check_reports_a_bad_exclude_query_too(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from alerts.query import Term, parse_query
 from alerts.render import (
     MAX_TITLE,
     SNIPPET_CHARS,
+    Message,
     StoryAlert,
     chat_url,
     for_chat,
@@ -21,8 +22,10 @@ from alerts.render import (
     one_line,
     render_alert,
     render_digest,
+    render_followup,
     snippet,
 )
+from tests.markup import parsed
 
 PUBLISHED = datetime(2026, 11, 24, 8, 5, tzinfo=UTC)
 FILLER = "Negotiators met again on Tuesday to discuss the proposed exchange of prisoners, officials said. "
@@ -349,3 +352,35 @@ def test_highlights_keep_a_decomposed_accent_with_its_word_and_merge_overlaps() 
     text = "Le cafe\u0301 de la paix"  # é written as e + combining acute
     assert [text[s:e] for s, e in highlights(text, _terms("café"))] == ["cafe\u0301"]
     assert highlights("peace talks", _terms('"peace talks" OR talks')) == [(0, 11)]
+
+
+# Hostile page text in every message: email shows it as text and carries no element of it, chat carries it inert
+
+HOSTILE = [
+    '"><img src=x onerror=alert(1)> ceasefire',
+    '<b>Ceasefire</b> <img src=x onerror=alert(2)> & <a href="https://evil.example/">more</a>',
+    "<https://evil.example/|Official ceasefire notice> <!channel> <mailto:desk@evil.example|write>",
+]
+
+
+def _every_message(text: str, email: bool) -> list[Message]:
+    alert = _alert(title=text, outlet=text, snippet=text)
+    other = _alert(title=text, outlet="Other " + text, url="https://other.example.org/1")
+    return [render_alert(alert, email), render_digest("r", [alert, other], email), render_followup(alert, [other], email)]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_an_email_shows_page_text_and_no_element_of_it(text: str) -> None:
+    plain = _every_message("Ceasefire talks", email=True)
+    for message, ordinary in zip(_every_message(text, email=True), plain, strict=True):
+        body, expected = parsed(message.body), parsed(ordinary.body)
+        assert (body.tags, body.attributes) == (expected.tags, expected.attributes)  # the message's own, no more
+        assert text in body.text
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_chat_message_carries_page_text_inert(text: str) -> None:
+    for message in _every_message(text, email=False):
+        for control in ("<https://", "<mailto:", "<!channel>", "](http"):
+            assert control not in message.title + message.body
+        assert text in message.body.replace("\u200b", "")

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
-from alerts.query import QueryError
+from alerts.query import MAX_NESTING, MAX_QUERY_LENGTH, MAX_TERMS, QueryError
 from db.models import Story
 from db.queries import store_article, sync_sources
 from db.search import Filters, Sort, search
@@ -101,7 +101,9 @@ def test_odd_queries_give_results_or_a_one_line_error(archive: Engine, query: st
 @pytest.mark.parametrize(
     "query",
     ["guarantees", "security AND guarantees", '"security guarantees" OR Женев*', "text:security NOT title:security",
-     "(ceasefire OR talks) NOT (football OR cup)", "президент*", "sicherheit OR lodz", "title:(ceasefire OR kyiv)"],
+     "(ceasefire OR talks) NOT (football OR cup)", "президент*", "sicherheit OR lodz", "title:(ceasefire OR kyiv)",
+     "NOT NOT ceasefire", "NOT (NOT security OR NOT guarantees)", "ceasefire NOT (NOT talks AND NOT kyiv)",
+     "NOT (NOT ceasefire AND football) ceasefire", "talks NOT NOT NOT football"],
 )
 def test_search_and_the_alert_matcher_agree_on_every_story(archive: Engine, query: str) -> None:
     matcher = RuleSet([RuleSpec("q", query)])
@@ -109,3 +111,26 @@ def test_search_and_the_alert_matcher_agree_on_every_story(archive: Engine, quer
         everything = session.query(Story).all()
         expected = {s.title for s in everything if matcher.match(StoryText(s.title, s.text, s.source.name, s.language))}
     assert set(titles(archive, query)) == expected
+
+
+def test_not_not_is_the_term_itself(archive: Engine) -> None:
+    assert titles(archive, "NOT NOT ceasefire") == titles(archive, "ceasefire")
+    assert titles(archive, "NOT (NOT security OR NOT guarantees)") == titles(archive, "security guarantees")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # the deepest shape: every ( opens an OR inside an AND, two levels of the index's expression each
+        "ceasefire OR " + "".join(f"x{n} OR y{n} (" for n in range(MAX_NESTING)) + "z" + ")" * MAX_NESTING,
+        " OR ".join(["ceasefire", *(f"w{n}" for n in range(MAX_TERMS - 1))]),
+        " ".join(["ceasefire", *(f"NOT w{n}" for n in range(MAX_TERMS - 1))]),
+        '"' + " ".join(["w"] * ((MAX_QUERY_LENGTH - 20) // 2)) + '" OR ceasefire',
+    ],
+)
+def test_a_query_at_the_limits_runs_on_the_index(archive: Engine, query: str) -> None:
+    assert len(query) <= MAX_QUERY_LENGTH
+    expected = ["Security guarantees for Kyiv on the table in Geneva", "Ceasefire talks stall",
+                "Football: cup final tonight"]
+    assert titles(archive, query, sort=Sort.NEWEST) == expected
+    assert titles(archive, query, Filters(source="wire"), Sort.RELEVANCE) == expected[:2][::-1]

@@ -62,19 +62,22 @@ def archive_config(database_url: str, **extra: Any) -> Config:
     return validate_config(data, environ={})
 
 
-def fill_archive(config: Config) -> list[int]:
-    """Store STORIES (each with filler of its own, but the copies with one text) and match the rules."""
+def fill_archive(config: Config, stories: list[tuple[str, str, int, str, str]] = STORIES,
+                 outlets: dict[str, str] | None = None) -> list[int]:
+    """Store ``stories`` (each with filler of its own, but the copies with one text; the outlet's name from
+    ``outlets`` by source, else "Wire Times" for wire) and match the rules."""
     engine = open_database(config.database.url)
     ids = []
     try:
         sessions = session_factory(engine)
         with sessions.begin() as session:
             source_ids = sync_sources(session, config.sources, NOW)
-            for index, (source, language, days, title, body) in enumerate(STORIES):
+            for index, (source, language, days, title, body) in enumerate(stories):
                 url = f"https://{source}.example/{index}"
                 text = f"{body} {filler(body[:40])}"  # the copies share their first 40 characters
+                outlet = (outlets or {}).get(source, f"{source.title()} Times")
                 article = make_article(url=url, urls=(url,), title=title, text=text, source=source,
-                                       language=language, site_name=f"{source.title()} Times",
+                                       language=language, site_name=outlet,
                                        published_at=NOW - timedelta(days=days, minutes=index))
                 ids.append(store_article(session, article, source_ids[source], NOW)[1])
         match_unmatched(sessions, AlertPlan.from_config(config), NOW)

@@ -73,6 +73,24 @@ def test_odd_queries_give_results_or_a_one_line_error_never_a_traceback(sqlite_s
         assert error.startswith("q: ") and "\n" not in error and "Traceback" not in error
 
 
+def test_not_not_is_the_term_itself(served: Served) -> None:
+    assert found(served, q="NOT NOT ceasefire") == found(served, q="ceasefire")
+
+
+@pytest.mark.parametrize(
+    ("query", "error"),
+    [
+        ("NOT " * 2000 + "a", "q: the query is longer than 4,000 characters at column 4001"),
+        (" ".join(f"w{n}" for n in range(600)), "q: more than 200 terms (words, phrases and prefixes) at column 891"),
+        ("(" * 11 + "a" + ")" * 11, "q: nested more than 10 deep (parentheses and NOT) at column 11"),
+    ],
+)
+def test_a_query_beyond_a_limit_is_a_one_line_400_naming_it(served: Served, query: str, error: str) -> None:
+    for path in ("/api/stories", "/api/timeline"):
+        response = get(served, path, q=query)
+        assert (response.status_code, response.json()) == (400, {"error": error})
+
+
 @pytest.mark.parametrize(
     ("params", "says"),
     [
@@ -89,6 +107,37 @@ def test_bad_parameters_are_a_400_that_names_the_parameter(sqlite_served: Served
     assert response.status_code == 400
     error = response.json()["error"]
     assert error.startswith(says) and "\n" not in error
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/api/stories/99999999999999999999999", "story_id: "),
+        ("/api/stories/9223372036854775808", "story_id: "),
+        ("/api/stories?cluster=99999999999999999999999", "cluster: "),
+        ("/api/timeline?cluster=9223372036854775808", "cluster: "),
+        ("/api/stories?since=99999999999999999999d", "since: '99999999999999999999d' reaches back before the year 1"),
+        ("/api/timeline?since=99999999999999999999d", "since: '99999999999999999999d' reaches back before the year 1"),
+        ("/api/stories?until=0001-01-01T00:00%2B05:00", "until: '0001-01-01T00:00+05:00' is before the year 1 in UTC"),
+        ("/api/timeline?until=0001-01-01&since=9999-01-01", "since: '9999-01-01' is not before until '0001-01-01'"),
+        ("/api/stories?source=wire%00", "source: "),
+        ("/api/timeline?language=en%00", "language: "),
+    ],
+)
+def test_out_of_range_parameters_are_a_one_line_400(served: Served, path: str, says: str) -> None:
+    response = httpx.get(served.url + path, timeout=30)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error.startswith(says) and "\n" not in error
+
+
+@pytest.mark.parametrize("until", ["0001-01-01", "0001-01-29T23:00", "9999-12-31T23:59:59"])
+def test_the_timeline_reaches_the_ends_of_the_calendar(served: Served, until: str) -> None:
+    response = get(served, "/api/timeline", until=until)
+    assert response.status_code == 200, response.text
+    days = response.json()["days"]
+    assert days[-1] == {"day": until[:10], "stories": 0}
+    assert 1 <= len(days) <= 30
 
 
 def test_the_timeline_counts_matching_stories_per_day(served: Served) -> None:

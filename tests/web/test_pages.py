@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import httpx
+import pytest
 
 from tests.web.conftest import STORIES, Served, crawl_with_every_article_failing
 
@@ -47,6 +48,55 @@ def test_a_bad_query_or_date_is_said_on_the_page_in_one_line(sqlite_served: Serv
     assert re.search(r'<p class="error" role="alert">q: unclosed quote at column 1</p>', response.text)
     response = page(sqlite_served, "/", since="last week")
     assert "since: &#39;last week&#39; is neither a duration" in response.text
+    response = page(sqlite_served, "/", q="(" * 11 + "a" + ")" * 11)
+    assert response.status_code == 400
+    error = '<p class="error" role="alert">q: nested more than 10 deep (parentheses and NOT) at column 11</p>'
+    assert error in response.text
+
+
+@pytest.mark.parametrize(
+    ("params", "says"),
+    [
+        ({"cluster": "99999999999999999999999"}, "cluster: &#39;99999999999999999999999&#39; is not a cluster id"),
+        ({"since": "99999999999999999999d"}, "since: &#39;99999999999999999999d&#39; reaches back before the year 1"),
+        ({"since": "9999-01-01", "until": "0001-01-01"},
+         "since: &#39;9999-01-01&#39; is not before until &#39;0001-01-01&#39;"),
+        ({"source": "wire\x00"}, "source: "),
+        ({"cluster": "9" * 5000}, f"cluster: &#39;{'9' * 40}&#39; is not a cluster id"),
+    ],
+)
+def test_an_out_of_range_filter_is_said_on_the_page_in_one_line(served: Served, params: dict[str, str],
+                                                               says: str) -> None:
+    response = page(served, "/", **params)
+    assert response.status_code == 400
+    assert re.search(f'<p class="error" role="alert">{re.escape(says)}[^<\n]*</p>', response.text), response.text
+
+
+@pytest.mark.parametrize("until", ["0001-01-01", "9999-12-31", "9999-12-31T23:00-05:00"])
+def test_the_chart_reaches_the_ends_of_the_calendar(served: Served, until: str) -> None:
+    response = page(served, "/", until=until)
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 400:  # a moment that UTC cannot hold
+        assert "until: &#39;9999-12-31T23:00-05:00&#39; is after the year 9999 in UTC" in response.text
+    else:
+        assert re.findall(r"<title>(\d{4}-\d{2}-\d{2}): \d+</title>", response.text)[-1] == until
+
+
+@pytest.mark.parametrize(
+    "path", ["/stories/9223372036854775808", "/stories/99999999999999999999999", "/stories/" + "9" * 5000, "/stories/x"]
+)
+def test_a_story_id_beyond_any_story_is_the_pages_own_404(sqlite_served: Served, path: str) -> None:
+    response = page(sqlite_served, path)
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "There is no story" in response.text
+
+
+def test_a_parameter_of_the_wrong_type_is_one_line_of_text_on_a_page(sqlite_served: Served) -> None:
+    response = page(sqlite_served, "/", copies="maybe")
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("copies: ") and response.text.count("\n") == 1
 
 
 def test_a_story_page_shows_its_text_and_the_other_outlets(sqlite_served: Served) -> None:
