@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from alerts.query import And, Field, Node, Not, Or, Term, fold, parse_query, terms
+from alerts.query import And, Field, Node, Not, Or, Term, parse_query, terms
+from newsmon.words import fold
 
 
 @dataclass(frozen=True, slots=True)

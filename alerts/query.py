@@ -16,25 +16,11 @@ so that every tree walk here, in the matcher and in the search index's own parse
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
-import regex
+from newsmon.words import fold_words
 
-# A word is letters, digits and the marks that belong to them (Devanagari vowel signs are part of a word,
-# where the standard library's \w would split "मोदी" in two); the regex package knows Unicode's categories.
-_WORD = regex.compile(r"\w+")
-# Marks that are optional in writing and dropped before matching, as accents are: Latin, Greek and Cyrillic
-# diacritics left by NFKD (é -> e, й -> и), Hebrew points, Arabic harakat.
-COMBINING_MARKS = re.compile(
-    r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f"
-    r"\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u064b-\u065f\u0670]"
-)
-# Letters NFKD does not take apart, as a reader would spell them without the stroke (Łódź = Lodz).
-_PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ƀ": "b",
-                                "æ": "ae", "œ": "oe"})
 _OPERATORS = {"AND", "OR", "NOT"}
 MAX_QUERY_LENGTH = 4000  # characters
 MAX_TERMS = 200  # words, phrases and prefixes
@@ -47,27 +33,6 @@ class QueryError(ValueError):
     def __init__(self, message: str, column: int) -> None:
         self.column = column
         super().__init__(f"{message} at column {column}")
-
-
-def fold_chars(text: str) -> str:
-    """``text`` without case or optional marks; still in its original words and punctuation."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return COMBINING_MARKS.sub("", decomposed).casefold().translate(_PLAIN_LETTERS)
-
-
-def is_word(text: str) -> bool:
-    """Whether every character of (folded) ``text`` belongs to a word."""
-    return _WORD.fullmatch(text) is not None
-
-
-def fold_words(text: str) -> list[str]:
-    """The words of ``text`` without case or accents: what both stories and queries are matched as."""
-    return _WORD.findall(fold_chars(text))
-
-
-def fold(text: str) -> str:
-    """``text`` as its folded words joined by single spaces, padded with a space at each end."""
-    return " " + " ".join(fold_words(text)) + " "
 
 
 class Field(StrEnum):

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from apprise import NotifyFormat
 
-from alerts.query import Term, fold_chars, is_word
+from alerts.query import Term
+from newsmon.words import fold_chars, is_word
 
 MAX_TITLE = 200
 SNIPPET_CHARS = 240
@@ -110,7 +111,7 @@ def highlights(text: str, terms: list[Term]) -> list[tuple[int, int]]:
 
 
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:
-    """``alerts.query.fold(text)`` with, for each folded character, the index of the character it came from."""
+    """``newsmon.words.fold(text)`` with, for each folded character, the index of the character it came from."""
     chars, origin = [" "], [0]
     for index, char in enumerate(text):
         # A mark dropped in folding (a decomposed accent) folds to nothing: it is not a word break.

@@ -34,7 +34,7 @@ from pathlib import Path
 import lxml.html
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
-from alerts.query import fold_words
+from newsmon.words import fold_words
 from tests.conftest import run_newsmon, write_config
 from tests.servers import CORPUS, Outlet, aeb_pages, serve_aeb
 

@@ -60,7 +60,8 @@ from typing import Any, Protocol
 import regex
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
-from alerts.query import And, Field, Node, Not, Or, Term, fold, fold_words
+from alerts.query import And, Field, Node, Not, Or, Term
+from newsmon.words import fold, fold_words
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 ARTICLES = Path("articles") / "aeb" / "ground-truth.json"

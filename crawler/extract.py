@@ -23,6 +23,7 @@ from crawler.pagemeta import PageSignals, read_signals
 from crawler.report import one_line
 from db.neardup import Fingerprint, fingerprint
 from newsmon.errors import ExtractionError
+from newsmon.words import count_words, fold_words
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
 MIN_ARTICLE_WORDS = 30
@@ -39,7 +40,6 @@ _META_LANG = re.compile(
     r"content\s*=\s*[\"']?([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"\w+")
 # A paywall's block in the markup: class or id naming it (Piano's "piano-" widgets among them).
 _PAYWALL_MARKUP = re.compile(r"""(?:class|id)\s*=\s*["'][^"']*(?:paywall|piano-|subscriber-only|premium-content)""",
                              re.IGNORECASE)
@@ -134,7 +134,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
     text = add_lead(join_parts((getattr(document, "text", None) or "").strip(), parts), lead)
     text = _fuller(clean_lines(text), signals.ld_body)
-    words = len(_WORD.findall(text))
+    words = count_words(text)
     headline = choose_headline(signals, url, _clean(link.title))
     if words >= MIN_ARTICLE_WORDS:
         status = "article"
@@ -172,7 +172,7 @@ def _fuller(text: str, ld_body: str | None) -> str:
     publisher's own plain text, where a page split its body in ways trafilatura does not follow."""
     if not ld_body:
         return text
-    ours, theirs = _WORD.findall(text.lower()), _WORD.findall(ld_body.lower())
+    ours, theirs = fold_words(text), fold_words(ld_body)
     if len(theirs) < LD_BODY_LONGER * len(ours) or not ours:
         return text
     shared = sum((Counter(ours) & Counter(theirs)).values())

@@ -6,9 +6,9 @@ template left at "en"), so the text decides when the model is sure of it.
 
 from __future__ import annotations
 
-import re
-
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from newsmon.words import count_words
 
 _SAMPLE = 3000  # characters: enough to be sure, and the model's time grows with the text
 _SURE = 0.9  # probability above which the text overrules the page's declaration
@@ -18,7 +18,7 @@ _identifier: LanguageIdentifier | None = None
 def detect_language(text: str, declared: str | None) -> str | None:
     """ISO 639-1 code of ``text``'s language; ``declared`` when the text is too short or the model unsure."""
     sample = " ".join(text[:_SAMPLE].split())
-    if len(re.findall(r"\w+", sample)) < 5:
+    if count_words(sample) < 5:
         return declared
     language, probability = _model().classify(sample)
     if declared is None or language == declared or probability >= _SURE:

@@ -15,12 +15,12 @@ stored in the database (db.clusters), so every crawl process and worker machine 
 from __future__ import annotations
 
 import hashlib
-import re
 import sys
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
+
+from newsmon.words import fold_words
 
 
 def _import_minhash() -> type:
@@ -47,7 +47,6 @@ BANDS, ROWS = 42, 3  # datasketch's optimal split of 128 values for a Jaccard th
 # compare with the next one's (datasketch 2.0 changed its default scheme).
 _SEED = 1
 _SCHEME = "affine32"
-_WORD = re.compile(r"\w+")
 # A signature is stored as NUM_PERM little-endian uint32 (datasketch's hash values are below 2**32).
 _DTYPE = np.dtype("<u4")
 _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations  # computed once per process
@@ -74,9 +73,9 @@ class Fingerprint:
 
 
 def title_band(title: str, min_words: int = 4) -> list[int]:
-    """A band key of the headline (its words, case-folded), for titles of ``min_words`` or more: a short and
+    """A band key of the headline (its folded words), for titles of ``min_words`` or more: a short and
     common one ("Live updates") would make every such story a candidate of every other."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", title).casefold())
+    words = fold_words(title)
     if len(words) < min_words:
         return []
     digest = hashlib.blake2b(b"title " + " ".join(words).encode(), digest_size=8).digest()
@@ -84,8 +83,8 @@ def title_band(title: str, min_words: int = 4) -> list[int]:
 
 
 def shingles(text: str) -> set[bytes]:
-    """The text's distinct 3-word phrases, case-folded (a text of fewer words is one shingle)."""
-    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    """The text's distinct 3-word phrases, folded (a text of fewer words is one shingle)."""
+    words = fold_words(text)
     if len(words) < SHINGLE_WORDS:
         return {" ".join(words).encode()} if words else set()
     return {" ".join(words[i : i + SHINGLE_WORDS]).encode() for i in range(len(words) - SHINGLE_WORDS + 1)}

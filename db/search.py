@@ -1,6 +1,6 @@
 """Full-text search of the archive on the database's own engine, in the rule language of alerts.
 
-Stories are indexed as their folded words (alerts.query.fold_words: no case, no accents, Cyrillic and every
+Stories are indexed as their folded words (newsmon.words.fold_words: no case, no accents, Cyrillic and every
 other script as words), so the index and the alert matcher see the same words:
 - SQLite: an FTS5 table ``stories_fts`` (rowid = story id; columns title, text) with the ``ascii`` tokenizer,
   which splits the folded text exactly at its spaces;
@@ -27,7 +27,8 @@ from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
-from alerts.query import And, Field, Node, Not, Or, Term, fold_words, parse_query
+from alerts.query import And, Field, Node, Not, Or, Term, parse_query
+from newsmon.words import fold_words
 from db.models import Source, Story
 
 SEARCH_TABLE = "stories_fts"

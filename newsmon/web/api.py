@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from db.models import MAX_ID
 from newsmon.output import health_record
 from newsmon.stories import find_stories, story_detail, timeline
-from newsmon.web.app import ArchiveSession, CurrentConfig, Search
+from newsmon.web.requests import ArchiveSession, CurrentConfig, Search
 
 router = APIRouter(prefix="/api", tags=["archive"])
 

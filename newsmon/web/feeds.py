@@ -28,7 +28,7 @@ from db.models import RuleMatch
 from db.queries import rule_matches
 from newsmon.config import Config, RuleConfig
 from newsmon.web.api import Problem
-from newsmon.web.app import ArchiveSession, CurrentConfig
+from newsmon.web.requests import ArchiveSession, CurrentConfig
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 

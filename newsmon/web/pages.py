@@ -19,7 +19,7 @@ from alerts.query import QueryError
 from db.search import Sort
 from newsmon.stories import TIMELINE_MOST, find_stories, story_detail, timeline
 from newsmon.web.api import sources as source_statuses
-from newsmon.web.app import ArchiveSession, BadRequest, CurrentConfig, build_story_query, parse_id
+from newsmon.web.requests import ArchiveSession, BadRequest, CurrentConfig, build_story_query, parse_id
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))

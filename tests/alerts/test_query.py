@@ -16,11 +16,10 @@ from alerts.query import (
     Or,
     QueryError,
     Term,
-    fold,
-    fold_words,
     parse_query,
     terms,
 )
+from newsmon.words import fold, fold_words
 from tests.conftest import run_newsmon, write_config
 
 
