@@ -19,7 +19,8 @@ from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
 from alerts.query import Term
 from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
 from db.queries import insert_ignoring_conflicts
-from db.search import Filters, Sort, candidates
+from alerts.search import query_candidates
+from db.search import Filters, Sort
 from newsmon.config import Config, RuleConfig
 
 logger = logging.getLogger(__name__)
@@ -154,5 +155,5 @@ def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | Non
     and the rule itself (its sources, languages and exclude too) decides each one.
     """
     compiled = next(r for r in plan.rules.rules if r.name == rule)
-    found = candidates(session, compiled.query, Filters(since=since), Sort.NEWEST)
+    found = query_candidates(session, compiled.query, Filters(since=since), Sort.NEWEST)
     return [story for story, _rank in found if rule in plan.match(story)]

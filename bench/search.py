@@ -3,7 +3,7 @@
 The archive is filled with --stories stories generated from real text (the AEB article bodies and
 trafilatura pages of ../shared/corpus: paragraphs drawn from several articles, a fifth of the words
 replaced), published over the last year, indexed as the storage layer indexes them. Then typical queries run
-through db.search.search (the path `newsmon search` takes: the index, ranking, the exact check), each
+through alerts.search.search (the path `newsmon search` takes: the index, ranking, the exact check), each
 --repeat times: a term, a phrase, a boolean with a date filter, a prefix, a rare term. Printed: the median and
 95th percentile latency per query and over all, and the fill time; then the web page's chart (the term's
 matches per day over 30 days, newsmon.stories.timeline), which counts every match rather than the 20 best.
@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from bench.archives import archive_url, p95
 from db.models import Story
 from db.queries import sync_sources
-from db.search import Filters, Sort, index_stories, search
+from alerts.search import search
+from db.search import Filters, Sort, index_stories
 from db.session import open_database, session_factory
 from newsmon.config import SourceConfig
 from newsmon.stories import timeline

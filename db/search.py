@@ -1,4 +1,5 @@
-"""Full-text search of the archive on the database's own engine, in the rule language of alerts.
+"""The archive's full-text index on the database's own engine: writing stories into it, and reading candidates
+for an index expression (``alerts.search`` turns a rule-language query into one and checks each candidate).
 
 Stories are indexed as their folded words (newsmon.words.fold_words: no case, no accents, Cyrillic and every
 other script as words), so the index and the alert matcher see the same words:
@@ -9,10 +10,7 @@ other script as words), so the index and the alert matcher see the same words:
 Both are written by the storage layer (``index_story``) in the transaction that stores or updates a story,
 and created (and filled for older stories) by migration 0006.
 
-A query is parsed as a rule (alerts.query). The index answers the query without its NOT parts (a superset,
-ranked by bm25 or ts_rank); the alert matcher then checks each candidate exactly, so a search and a rule
-agree on every story. Words reach SQL only as bound parameters, built from folded words (letters, digits,
-marks), never from the user's text.
+Expressions reach SQL only as bound parameters.
 """
 
 from __future__ import annotations
@@ -26,10 +24,8 @@ from typing import Any
 from sqlalchemy import Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
-from alerts.matching import RuleSet, RuleSpec, StoryText
-from alerts.query import And, Field, Node, Not, Or, Term, parse_query
-from newsmon.words import fold_words
 from db.models import Source, Story
+from newsmon.words import fold_words
 
 SEARCH_TABLE = "stories_fts"
 SEARCH_COLUMN = "search_vector"
@@ -86,42 +82,15 @@ class Hit:
     rank: float  # larger is more relevant (0.0 when sorted by date only)
 
 
-def search(
-    session: Session,
-    query: str,
-    filters: Filters | None = None,
-    sort: Sort = Sort.RELEVANCE,
-    limit: int = 20,
-    one_per_cluster: bool = False,
-) -> list[Hit]:
-    """The stories that match ``query`` (rule language) and the filters, best or newest first; with
-    ``one_per_cluster``, only the first of each near-duplicate cluster.
-
-    Raises:
-        alerts.query.QueryError: the query does not parse (one line, with the column).
-    """
-    node = parse_query(query)
-    matcher = RuleSet([RuleSpec("search", query)])
-    filters = filters or Filters()
-    hits: list[Hit] = []
-    clusters: set[int] = set()
-    for story, rank in candidates(session, node, filters, sort):
-        cluster = story.cluster_id or story.id
-        if one_per_cluster and cluster in clusters:
-            continue
-        if matcher.match(StoryText(story.title, story.text, story.source.name, story.language)):
-            hits.append(Hit(story, rank))
-            clusters.add(cluster)
-            if len(hits) >= limit:
-                break
-    return hits
+def is_postgres(session: Session) -> bool:
+    """Which index the archive has: PostgreSQL's tsvector (True), or SQLite's FTS5."""
+    return session.get_bind().dialect.name == "postgresql"
 
 
-def candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> Iterator[tuple[Story, float]]:
-    """Stories the index finds for a parsed query's positive part (a superset of its matches: check each), in
-    the order asked, read in pages."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    expression = _tsquery(node) if postgres else _fts5(node)
+def candidates(session: Session, expression: str, filters: Filters, sort: Sort) -> Iterator[tuple[Story, float]]:
+    """Stories the index finds for ``expression`` (a tsquery on PostgreSQL, an FTS5 MATCH on SQLite), in the
+    order asked, read in pages, with their rank."""
+    postgres = is_postgres(session)
     # SQLite ranks in the FTS5 table itself, a page at a time, when no filter needs the stories table: a common
     # word matches a tenth of a large archive, and joining all of it before sorting costs seconds.
     paged_in_index = not postgres and sort is Sort.RELEVANCE and filters == Filters()
@@ -138,18 +107,19 @@ def candidates(session: Session, node: Node, filters: Filters, sort: Sort) -> It
         offset += _BATCH
 
 
-def candidate_texts(session: Session, node: Node, filters: Filters) -> Iterator[tuple[datetime, StoryText]]:
-    """Every candidate for a parsed query within the filters, newest first, as (published else fetched, what the
-    matcher reads): one streamed statement and no Story objects, for counting matches (the page's chart)."""
-    postgres = session.get_bind().dialect.name == "postgresql"
-    expression = _tsquery(node) if postgres else _fts5(node)
+def candidate_rows(
+    session: Session, expression: str, filters: Filters
+) -> Iterator[tuple[datetime, str, str, str, str | None]]:
+    """Every candidate for ``expression`` within the filters, newest first, as (published else fetched, title,
+    text, source name, language): one streamed statement and no Story objects, for counting matches."""
+    postgres = is_postgres(session)
     columns = (Story.published_at, Story.fetched_at, Story.title, Story.text, Story.source_id, Story.language)
     statement = _statement(expression, postgres, filters, Sort.NEWEST, None, columns)
     names = {source_id: name for source_id, name in session.execute(select(Source.id, Source.name))}
     for published, fetched, title, body, source_id, language, _rank in session.execute(
         statement.execution_options(yield_per=500)
     ):
-        yield published or fetched, StoryText(title, body, names.get(source_id, ""), language)
+        yield published or fetched, title, body, names.get(source_id, ""), language
 
 
 def _statement(
@@ -192,55 +162,6 @@ def _filtered(statement: Select[Any], filters: Filters) -> Select[Any]:
     if filters.cluster_id is not None:
         statement = statement.where(func.coalesce(Story.cluster_id, Story.id) == filters.cluster_id)
     return statement
-
-
-def _positive(node: Node, negated: bool = False) -> Node | None:
-    """What the index can look up: the terms that must be present for ``node`` (or, ``negated``, for NOT
-    ``node``) to hold, a superset of its matches (None: nothing to look for). A negated term asks for nothing;
-    under a NOT, AND and OR trade places (NOT (NOT a OR NOT b) needs a and b)."""
-    if isinstance(node, Term):
-        return None if negated else node
-    if isinstance(node, Not):
-        return _positive(node.child, not negated)
-    children = [child for child in (_positive(c, negated) for c in node.children) if child is not None]
-    if isinstance(node, Or) != negated:  # either child may hold: each must be looked up
-        return Or(tuple(children)) if len(children) == len(node.children) else None
-    return And(tuple(children)) if children else None
-
-
-def _fts5(node: Node) -> str:
-    """An FTS5 MATCH expression: phrases in double quotes (folded words hold no quote), prefixes with *."""
-    positive = _positive(node)
-    assert positive is not None  # parse_query refuses a query that holds without any of its terms
-    return _fts5_part(positive)
-
-
-def _fts5_part(node: Node) -> str:
-    if isinstance(node, Term):
-        phrase = '"' + " ".join(node.words) + '"' + ("*" if node.prefix else "")
-        return f"{node.field.value} : {phrase}" if node.field is not Field.ANY else phrase
-    joiner = " AND " if isinstance(node, And) else " OR "
-    return "(" + joiner.join(_fts5_part(child) for child in node.children) + ")"  # type: ignore[union-attr]
-
-
-def _tsquery(node: Node) -> str:
-    """A PostgreSQL tsquery: phrases with <->, prefixes with :*, title and text as weights A and B."""
-    positive = _positive(node)
-    assert positive is not None
-    return _tsquery_part(positive)
-
-
-def _tsquery_part(node: Node) -> str:
-    if isinstance(node, Term):
-        weight = {Field.ANY: "", Field.TITLE: "A", Field.TEXT: "B"}[node.field]
-        lexemes = []
-        for index, word in enumerate(node.words):
-            last = index == len(node.words) - 1
-            suffix = ("*" if node.prefix and last else "") + weight
-            lexemes.append(f"{word}:{suffix}" if suffix else word)
-        return "(" + " <-> ".join(lexemes) + ")"
-    joiner = " & " if isinstance(node, And) else " | "
-    return "(" + joiner.join(_tsquery_part(child) for child in node.children) + ")"  # type: ignore[union-attr]
 
 
 def newest(

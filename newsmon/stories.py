@@ -20,7 +20,8 @@ from alerts.query import Term, parse_query
 from alerts.render import highlights, snippet
 from db.clusters import cluster_copies, story_versions, summarise
 from db.queries import get_story
-from db.search import Filters, Sort, candidate_texts, newest, published_moments, search
+from alerts.search import candidate_texts, search
+from db.search import Filters, Sort, newest, published_moments
 from newsmon.output import story_record
 
 TIMELINE_DAYS = 30  # the chart's span when no --since is given

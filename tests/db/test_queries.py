@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from db.models import Base, Story, StoryUrl
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
-from db.search import Filters, is_search_index, newest, search
+from alerts.search import search
+from db.search import Filters, is_search_index, newest
 from db.session import current_revision, head_revision, upgrade
 from newsmon.config import SourceConfig
 from tests.factories import make_article

@@ -12,7 +12,8 @@ from alerts.matching import RuleSet, RuleSpec, StoryText
 from alerts.query import MAX_NESTING, MAX_QUERY_LENGTH, MAX_TERMS, QueryError
 from db.models import Story
 from db.queries import store_article, sync_sources
-from db.search import Filters, Sort, search
+from alerts.search import search
+from db.search import Filters, Sort
 from newsmon.config import SourceConfig
 from tests.factories import make_article
 from tests.servers import filler
