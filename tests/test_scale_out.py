@@ -33,7 +33,7 @@ from db.runs import give_up, open_run
 from db.session import make_engine
 from newsmon.config import SourceConfig
 from tests.conftest import REPO, run_newsmon, write_config
-from tests.scheduler.test_service import _wait
+from tests.processes import wait_until
 from tests.servers import Outlet, Webhook, article_page, filler, rss
 
 REDIS_URL = os.environ.get("NEWSMON_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -144,9 +144,9 @@ def test_one_scheduler_and_three_workers_store_every_story_once_and_alert_once(
     with ExitStack() as stack:
         scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
         workers = [stack.enter_context(_newsmon(config, "--role", "worker")) for _ in range(3)]
-        _wait(lambda: _count(postgres_url, Story) >= 30 and len(_alerted(webhook)) >= 30, timeout=120,
+        wait_until(lambda: _count(postgres_url, Story) >= 30 and len(_alerted(webhook)) >= 30, timeout=120,
               what="30 stories stored and alerted")
-        _wait(lambda: sum(status == "ok" for status, _ in _runs(postgres_url)) >= 8, timeout=60,
+        wait_until(lambda: sum(status == "ok" for status, _ in _runs(postgres_url)) >= 8, timeout=60,
               what="two finished runs of every source")
         for process in [*workers, scheduler]:
             process.send_signal(signal.SIGTERM)
@@ -182,12 +182,12 @@ def test_a_worker_killed_mid_crawl_loses_nothing_and_doubles_nothing(
     with ExitStack() as stack:
         scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
         doomed = stack.enter_context(_newsmon(config, "--role", "worker"))
-        _wait(lambda: _count(postgres_url, Story) >= 2, timeout=60, what="the first stories")
+        wait_until(lambda: _count(postgres_url, Story) >= 2, timeout=60, what="the first stories")
         doomed.send_signal(signal.SIGKILL)
         doomed.communicate(timeout=30)  # its extraction workers leave with it (their pipes close)
         stored_at_kill = _count(postgres_url, Story)
         survivor = stack.enter_context(_newsmon(config, "--role", "worker"))
-        _wait(lambda: _count(postgres_url, Story) >= 16 and len(_alerted(webhook)) >= 16, timeout=120,
+        wait_until(lambda: _count(postgres_url, Story) >= 16 and len(_alerted(webhook)) >= 16, timeout=120,
               what="all 16 stories after the kill")
         for process in (survivor, scheduler):
             process.send_signal(signal.SIGTERM)
@@ -213,11 +213,11 @@ def test_a_restarted_scheduler_takes_over_the_runs_in_flight(
     with ExitStack() as stack:
         first = stack.enter_context(_newsmon(config, "--role", "scheduler"))
         stack.enter_context(_newsmon(config, "--role", "worker"))
-        _wait(lambda: outlet.hits["/wire/0.html"], timeout=60, what="the articles in flight")
+        wait_until(lambda: outlet.hits["/wire/0.html"], timeout=60, what="the articles in flight")
         first.send_signal(signal.SIGTERM)
         first.communicate(timeout=60)
         second = stack.enter_context(_newsmon(config, "--role", "scheduler"))
-        _wait(lambda: _count(postgres_url, Story) >= 6 and _next_poll_planned(postgres_url), timeout=60,
+        wait_until(lambda: _count(postgres_url, Story) >= 6 and _next_poll_planned(postgres_url), timeout=60,
               what="the six stories, and the run collected")
         second.send_signal(signal.SIGTERM)
         log = second.communicate(timeout=60)[1]
@@ -265,7 +265,7 @@ def test_a_worker_skips_the_job_of_a_run_given_up_while_it_waited(
     client.rpush(sources_key(redis_prefix), job("stale", runs["stale"]), job("live", runs["live"]))
     client.close()
     with _newsmon(config, "--role", "worker") as worker:
-        _wait(lambda: _count(postgres_url, Story) >= 2 and ("ok", None) in _runs(postgres_url), timeout=60,
+        wait_until(lambda: _count(postgres_url, Story) >= 2 and ("ok", None) in _runs(postgres_url), timeout=60,
               what="the live source's run")
         worker.send_signal(signal.SIGTERM)
         log = worker.communicate(timeout=60)[1]
@@ -290,9 +290,9 @@ def test_a_busy_worker_takes_a_due_source_without_waiting_for_its_articles(
     try:
         client.rpush(sources_key(redis_prefix), job("slow", runs["slow"]))
         with _newsmon(config, "--role", "worker"):
-            _wait(lambda: outlet.hits["/slow/0.html"], timeout=60, what="the slow pages in flight")
+            wait_until(lambda: outlet.hits["/slow/0.html"], timeout=60, what="the slow pages in flight")
             client.rpush(sources_key(redis_prefix), job("quick", runs["quick"]))  # due while the worker is busy
-            _wait(lambda: _count(postgres_url, Story) >= 5, timeout=60, what="all five stories")
+            wait_until(lambda: _count(postgres_url, Story) >= 5, timeout=60, what="all five stories")
     finally:
         client.close()
     moments = {path: moment for (path, _), moment in zip(outlet.requests, outlet.times, strict=True)}
@@ -314,7 +314,7 @@ def test_the_per_host_delay_holds_across_workers(
         stack.enter_context(_newsmon(config, "--role", "scheduler"))
         for _ in range(2):
             stack.enter_context(_newsmon(config, "--role", "worker"))
-        _wait(lambda: _count(postgres_url, Story) >= 8, timeout=90, what="the eight stories")
+        wait_until(lambda: _count(postgres_url, Story) >= 8, timeout=90, what="the eight stories")
     times = [moment for (path, _), moment in zip(outlet.requests, outlet.times, strict=True) if path.endswith(".html")]
     assert len(times) == 8, [path for path, _ in outlet.requests]
     # Two workers, one host: together no faster than one request per crawl.delay (each on its own would allow
@@ -334,7 +334,7 @@ def _own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
                                 "--appendonly", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     client = redis.Redis(port=port, socket_connect_timeout=1)
     try:
-        _wait(lambda: _pings(client), timeout=20, what="the test's Redis")
+        wait_until(lambda: _pings(client), timeout=20, what="the test's Redis")
         yield process
     finally:
         client.close()
@@ -364,15 +364,15 @@ def test_a_scheduler_outlives_a_redis_outage_and_records_what_it_could_not_queue
         own = stack.enter_context(_own_redis(port))
         scheduler = stack.enter_context(_newsmon(config, "--role", "scheduler"))
         worker = stack.enter_context(_newsmon(config, "--role", "worker"))
-        _wait(lambda: _count(postgres_url, Story) >= 3, timeout=60, what="the first stories")
+        wait_until(lambda: _count(postgres_url, Story) >= 3, timeout=60, what="the first stories")
         own.terminate()
         own.wait(10)
-        _wait(lambda: any(error and "could not be queued in Redis" in error for _, error in _runs(postgres_url)),
+        wait_until(lambda: any(error and "could not be queued in Redis" in error for _, error in _runs(postgres_url)),
               timeout=60, what="a poll recorded as not queued")
         assert scheduler.poll() is None  # still running
         _publish(outlet, "wire", 5)
         stack.enter_context(_own_redis(port))  # Redis back (empty): the next polls are queued again
-        _wait(lambda: _count(postgres_url, Story) >= 5, timeout=90, what="the stories published during the outage")
+        wait_until(lambda: _count(postgres_url, Story) >= 5, timeout=90, what="the stories published during the outage")
         for process in (worker, scheduler):
             process.send_signal(signal.SIGTERM)
         logs = [process.communicate(timeout=60)[1] for process in (worker, scheduler)]
