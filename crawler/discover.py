@@ -27,7 +27,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.listing import maybe_gunzip
-from crawler.report import one_line
 from crawler.settings import build_settings
 from crawler.spiders.feed import links_from_feed
 from crawler.spiders.news import describe_failure
@@ -36,7 +35,7 @@ from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from newsmon.config import Config, SourceConfig, SourceKind
 from newsmon.config_file import write_source
-from newsmon.errors import ExtractionError, NewsmonError
+from newsmon.errors import ExtractionError, NewsmonError, one_line
 from newsmon.logging import scrapy_level
 
 logger = logging.getLogger(__name__)

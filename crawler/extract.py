@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -20,9 +19,9 @@ from crawler.headline import choose_headline
 from crawler.language import detect_language
 from crawler.listing import cut_title
 from crawler.pagemeta import PageSignals, read_signals
-from crawler.report import one_line
-from db.neardup import Fingerprint, fingerprint
-from newsmon.errors import ExtractionError
+from db.neardup import fingerprint
+from db.records import Article, content_hash
+from newsmon.errors import ExtractionError, one_line
 from newsmon.words import count_words, fold_words
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
@@ -64,33 +63,6 @@ class Link:
     # read before that is fetched again, and a changed text becomes its next version.
     updated_at: datetime | None = None
     refresh: bool = False  # set by the spider: the URL is stored and this fetch looks for a new version
-
-
-@dataclass(frozen=True, slots=True)
-class Article:
-    """A cleaned article, ready to be deduplicated and stored."""
-
-    url: str  # canonical URL of the page as fetched, after redirects
-    urls: tuple[str, ...]  # every canonical URL it is known under (the listing's link, the final URL)
-    source: str
-    title: str
-    text: str
-    author: str | None
-    site_name: str | None
-    language: str | None
-    published_at: datetime | None
-    content_hash: str
-    # article | teaser | paywalled | not_article: only an article is clustered and alerted on.
-    status: str = "article"
-    modified_at: datetime | None = None  # when the page says it was last updated (later than published_at)
-    fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
-    refresh: bool = False  # a stored URL fetched again because its listing says it changed
-
-
-def content_hash(text: str) -> str:
-    """sha256 of the text with case and white space folded: the same article under two URLs hashes alike."""
-    normalised = _WHITESPACE.sub(" ", text).strip().casefold()
-    return hashlib.sha256(normalised.encode("utf-8")).hexdigest()
 
 
 def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None = None) -> Article:

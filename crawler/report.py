@@ -3,52 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from db.records import SourceTally
+from newsmon.errors import one_line  # noqa: F401 - still imported from here by modules being moved off it
+
 if TYPE_CHECKING:
     from alerts.delivery import DeliveryReport
-
-# The longest reason kept for one problem: a reason is one line, not a traceback.
-MAX_REASON = 300
-
-
-def one_line(reason: object) -> str:
-    text = " ".join(str(reason).split())
-    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
-
-
-@dataclass(slots=True)
-class SourceTally:
-    name: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    links: int = 0
-    new: int = 0
-    duplicate: int = 0
-    known: int = 0
-    failed: int = 0
-    error: str | None = None  # the source itself could not be read
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (url, reason) of pages that failed
-    pending: int = 0  # requests of this source still in flight
-    not_modified: bool = False  # the listing answered 304: nothing new, nothing parsed
-    validators: tuple[str | None, str | None] = (None, None)  # the listing's ETag and Last-Modified
-    max_age: float | None = None  # seconds the listing said it stays fresh (Cache-Control)
-    retry_after: float | None = None  # seconds the listing's server asked us to wait (Retry-After)
-
-    @property
-    def status(self) -> str:
-        if self.error:
-            return "failed"
-        if self.failed:
-            return "partial"
-        return "unchanged" if self.not_modified else "ok"
-
-    def fail_page(self, url: str, reason: object) -> None:
-        self.failed += 1
-        self.problems.append((url, one_line(reason)))
-
 
 @dataclass(slots=True)
 class CrawlReport:

@@ -25,9 +25,8 @@ from scrapy.crawler import Crawler
 from scrapy_redis.connection import get_redis_from_settings
 from scrapy_redis.dupefilter import RFPDupeFilter
 
-from crawler.report import one_line
 from newsmon.config import Config
-from newsmon.errors import NewsmonError
+from newsmon.errors import NewsmonError, one_line
 
 _POLL_FLOOR = 0.01  # seconds: the shortest wait before asking for a host's slot again
 

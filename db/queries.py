@@ -18,8 +18,7 @@ from db.neardup import fingerprint
 from db.search import index_story
 
 if TYPE_CHECKING:
-    from crawler.extract import Article
-    from crawler.report import SourceTally
+    from db.records import Article, SourceTally
     from newsmon.config import SourceConfig
 
 # Bound parameters per IN (...) query: SQLite allows 32,766, PostgreSQL 65,535.

@@ -20,9 +20,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from crawler.report import one_line
 from db.models import CrawlProblem, CrawlRun, Source
 from db.queries import remember_validators
+from newsmon.errors import one_line
 
 RUNNING = "running"
 

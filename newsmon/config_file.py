@@ -12,9 +12,8 @@ from typing import Any
 
 import yaml
 
-from crawler.report import one_line
 from newsmon.config import load_config
-from newsmon.errors import ConfigError, NewsmonError
+from newsmon.errors import ConfigError, NewsmonError, one_line
 
 
 def write_source(path: Path, entry: Mapping[str, str]) -> None:

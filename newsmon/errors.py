@@ -5,6 +5,16 @@ the service only ever have to understand this tree.
 """
 
 
+# The longest reason kept for one problem: a reason is one line, not a traceback.
+MAX_REASON = 300
+
+
+def one_line(reason: object) -> str:
+    """``reason`` as one line of at most MAX_REASON characters, for a log line, a report or a stored problem."""
+    text = " ".join(str(reason).split())
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
 class NewsmonError(Exception):
     """Base of every error newsmon raises on purpose; its message is one line meant for a person."""
 

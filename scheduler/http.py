@@ -57,6 +57,10 @@ class ServiceMetrics:
             "newsmon_database_write_failures", "Writes the database refused (a full disk, a lost connection), by job.",
             ["job"], registry=self.registry,
         )
+        self.job_errors = Counter(
+            "newsmon_job_errors", "Scheduled jobs that raised or missed their time.", ["job", "kind"],
+            registry=self.registry,
+        )
         self.unrecorded = Gauge(
             "newsmon_alerts_unrecorded",
             "Alerts sent (or tried) whose outcome the database has not taken yet; held in memory, none is sent again.",

@@ -86,6 +86,10 @@ class DatabaseLock:
             raise LockLost(f"the scheduler lock was taken over by {holder or 'nobody'} after our lease ran out")
         self.expires_at = now + self.lease
 
+    def holds(self, now: datetime) -> bool:
+        """Whether our lease runs at ``now`` (it lapses when renewals fail, until one succeeds)."""
+        return self.expires_at is not None and self.expires_at > now
+
     def release(self) -> None:
         with self.sessions.begin() as session:
             session.execute(
