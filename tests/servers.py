@@ -12,6 +12,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -34,6 +35,7 @@ class Route:
     last_modified: str | None = None  # the same with If-Modified-Since
     drip: float = 0.0  # seconds between chunks of one byte of the body, sent over and over (an endless response)
     content_length: int | None = None  # announced instead of the body's length, then the connection closed
+    on_request: Callable[[], object] | None = None  # called (in the server's thread) before each answer
 
 
 class _Server(ThreadingHTTPServer):
@@ -63,6 +65,8 @@ class Outlet:
                 route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
+                if route.on_request is not None:
+                    route.on_request()
                 if route.delay:
                     time.sleep(route.delay)
                 if route.drip or route.content_length is not None:

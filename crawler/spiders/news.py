@@ -35,7 +35,7 @@ from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
 from db.queries import listing_validators, stored_read_at
-from db.session import make_engine
+from db.session import describe_db_error, make_engine
 from newsmon.config import SourceConfig, SourceKind
 from newsmon.errors import ExtractionError
 
@@ -96,7 +96,7 @@ class NewsSpider(Spider):
             with Session(self.engine) as session:
                 return listing_validators(session)
         except SQLAlchemyError as exc:  # without them every listing is read in full: slower, nothing lost
-            logger.warning("could not read the listings' validators: %s", one_line(exc))
+            logger.warning("could not read the listings' validators: %s", describe_db_error(exc))
             return {}
 
     def _listing_request(
@@ -213,7 +213,7 @@ class NewsSpider(Spider):
                 return stored_read_at(session, urls)
         except SQLAlchemyError as exc:
             # Fetching a page twice is harmless: the store's unique constraints still decide.
-            logger.warning("cannot check known URLs (%s); fetching all", one_line(exc))
+            logger.warning("cannot check known URLs (%s); fetching all", describe_db_error(exc))
             return {}
 
     def listing_failed(self, failure: Failure) -> None:
