@@ -7,6 +7,7 @@ environment, so secrets stay out of the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -39,6 +40,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 
 
 def parse_moment(value: str, now: datetime | None = None) -> datetime:
@@ -178,6 +180,21 @@ class CrawlConfig(_Section):
         default=False,
         description="Allow loopback, private and link-local addresses (off: such URLs are refused).",
     )
+    private_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts fetched on a private network although allow_private_networks is off (an intranet "
+                    "outlet: [news.intranet.example, 10.0.0.5]); every other private address stays refused.",
+    )
+
+    @field_validator("private_hosts")
+    @classmethod
+    def _bare_hosts(cls, hosts: list[str]) -> list[str]:
+        bare = [host.strip().strip("[]").rstrip(".").lower() for host in hosts]
+        for given, host in zip(hosts, bare, strict=True):
+            if not _HOST_NAME.fullmatch(host) and not _is_address(host):
+                raise ValueError(f"{given!r} is not a host name or address (no scheme, port or path: "
+                                 "news.intranet.example, 10.0.0.5)")
+        return bare
 
 
 class SourceKind(StrEnum):
@@ -408,6 +425,14 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
             scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
             problems.append(f"channels.{name}: not a notification URL apprise understands ({scheme}://...)")
     return problems
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_apprise_url(url: str) -> bool:

@@ -28,7 +28,7 @@ from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport, one_line
-from crawler.safety import PrivateAddressRefused, refused_name_reason
+from crawler.safety import PrivateAddressRefused, Refused, refused_name_reason
 from crawler.spiders.feed import read_feed
 from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
@@ -227,7 +227,10 @@ class NewsSpider(Spider):
                 tally.retry_after = retry_after(_header(failure.value.response, b"Retry-After"))
         else:
             tally.fail_page(failure.request.url, reason)
-        logger.info("%s: %s", source, reason)
+        if isinstance(failure.value, Refused):
+            _log_refusal(source, failure.request.url, reason)
+        else:
+            logger.info("%s: %s", source, reason)
         self.report.closed(source)
 
     # Articles ---------------------------------------------------------------------------------------
@@ -253,7 +256,10 @@ class NewsSpider(Spider):
 
     def article_failed(self, failure: Failure) -> None:
         link: Link = failure.request.cb_kwargs["link"]
-        self.report.tallies[link.source].fail_page(link.url, describe_failure(failure))
+        reason = describe_failure(failure)
+        self.report.tallies[link.source].fail_page(link.url, reason)
+        if isinstance(failure.value, Refused):
+            _log_refusal(link.source, failure.request.url, reason)
         self.report.closed(link.source)
 
     def _item_done(self, item: Article, **_: Any) -> None:
@@ -269,11 +275,17 @@ class NewsSpider(Spider):
             self.engine.dispose()
 
 
+def _log_refusal(source: str, url: str, reason: str) -> None:
+    # One line per refused URL, shown without -v: a feed that links into a private network is worth a look
+    # (an intranet source wants crawl.private_hosts; anything else is a probe).
+    logger.warning("%s: %s was not fetched: %s", source, url, reason)
+
+
 def describe_failure(failure: Failure) -> str:
     """One line that says what went wrong with a request, for people."""
     error = failure.value
-    if isinstance(error, PrivateAddressRefused):  # should Twisted ever pass it on as it is
-        return str(error)
+    if isinstance(error, (Refused, PrivateAddressRefused)):  # the latter, should Twisted ever pass it on as it is
+        return one_line(error)
     if isinstance(error, HttpError):
         response = error.response
         location = _header(response, b"Location")
