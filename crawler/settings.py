@@ -60,6 +60,7 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "NEWSMON_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
         "NEWSMON_PRIVATE_HOSTS": list(crawl.private_hosts),
         "NEWSMON_EXTRACTION_TIME_LIMIT": crawl.extraction_time_limit,
+        "NEWSMON_EXTRACTION_WORKERS": crawl.extraction_workers,
         "NEWSMON_SITEMAP_WINDOW": crawl.sitemap_window.total_seconds(),
         "NEWSMON_MAX_LINKS": crawl.max_links,
         "NEWSMON_CLUSTER_SIMILARITY": config.clusters.similarity,

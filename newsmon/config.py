@@ -175,6 +175,11 @@ class CrawlConfig(_Section):
     extraction_time_limit: float = Field(
         default=20, ge=0, le=600, description="Seconds one page's extraction may take (0: no limit); past it, it fails."
     )
+    extraction_workers: int | None = Field(
+        default=None, ge=0, le=256,
+        description="Processes that extract pages, one page each at a time (default: one per core, none on a single "
+                    "core; 0: in the crawl's own process, where the time limit cannot stop a page stuck in C code).",
+    )
     obey_robots_txt: bool = Field(default=True, description="Skip URLs that the site's robots.txt disallows.")
     allow_private_networks: bool = Field(
         default=False,

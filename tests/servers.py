@@ -230,6 +230,12 @@ def filler(seed: object, words: int = 150) -> str:
     return " ".join(rng.choice(_FILLER_WORDS) for _ in range(words)).capitalize() + "."
 
 
+def attribute_bomb(attributes: int = 300_000) -> str:
+    """A page whose one tag has that many attributes (3 MB for 300,000): libxml2's HTML parser compares each with
+    every earlier one, minutes in one C call that no Python signal handler interrupts."""
+    return "<html><body><div " + " ".join(f"a{i}=1" for i in range(attributes)) + ">x</div></body></html>"
+
+
 def article_page(title: str, paragraphs: list[str], lang: str = "en", published: str | None = None) -> str:
     """A realistic article page: navigation, the article, a related box and a footer around it."""
     meta = f'<meta property="article:published_time" content="{published}">' if published else ""

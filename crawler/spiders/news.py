@@ -72,7 +72,9 @@ class NewsSpider(Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.engine = make_engine(crawler.settings["NEWSMON_DATABASE_URL"])
         spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        spider.extraction.time_limit = crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT")
+        workers = crawler.settings.get("NEWSMON_EXTRACTION_WORKERS")
+        spider.extraction = ExtractionPool(default_workers() if workers is None else int(workers),
+                                           crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT"))
         spider.max_links = crawler.settings.getint("NEWSMON_MAX_LINKS", 1000)
         window = crawler.settings.getfloat("NEWSMON_SITEMAP_WINDOW")
         spider.window = timedelta(seconds=window) if window > 0 else None
