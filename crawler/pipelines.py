@@ -7,7 +7,9 @@ database's unique constraints (canonical URL, text hash) are the final word insi
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -18,14 +20,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article
-from crawler.report import CrawlReport, one_line
+from crawler.report import CrawlReport
 from db.clusters import ClusterPolicy, prune_bands
 from db.models import Story
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
-from db.session import make_engine, session_factory
+from db.session import database_error, make_engine, session_factory
 from newsmon.errors import StorageError
 
+if TYPE_CHECKING:
+    from newsmon.config import SourceConfig
+
 logger = logging.getLogger(__name__)
+
+
+def prepare_archive(session: Session, sources: Sequence[SourceConfig], policy: ClusterPolicy) -> dict[str, int]:
+    """The writes a crawl process makes before it fetches anything: its sources' rows, and the band index pruned
+    of stories too old to gain copies. Returns source name -> id.
+
+    A crawl process calls it first, so that an archive it cannot write (another process holding SQLite's
+    write lock) stops it before any page is fetched, with nothing to lose.
+    """
+    now = datetime.now(UTC)
+    source_ids = sync_sources(session, sources, now)
+    prune_bands(session, now - policy.window)
+    return source_ids
 
 
 class _ArchivePipeline:
@@ -91,10 +109,10 @@ class StorePipeline(_ArchivePipeline):
         super().open_spider()
         assert self.sessions is not None
         sources = list(self.spider.sources.values())  # type: ignore[attr-defined]
-        now = datetime.now(UTC)
+        # Reads only: the crawl process prepared the archive before it started (see prepare_archive), so a
+        # write lock taken since holds up the pages' stores, each recorded, never the crawl's start.
         with self.sessions.begin() as session:
-            self.source_ids = sync_sources(session, sources, now)
-            prune_bands(session, now - self.policy.window)
+            self.source_ids = sync_sources(session, sources, datetime.now(UTC))
 
     def process_item(self, item: Article) -> Article:
         assert self.sessions is not None
@@ -112,7 +130,7 @@ class StorePipeline(_ArchivePipeline):
                         self.report.matched += 1
         except SQLAlchemyError as exc:
             # Not stored means not known: the next crawl fetches the page again, so nothing is lost.
-            raise StorageError(f"database error: {one_line(exc.orig or exc)}") from exc
+            raise StorageError(database_error(exc)) from exc
         if outcome is StoreOutcome.NEW:
             tally.new += 1
         elif outcome is StoreOutcome.UPDATED:

@@ -10,11 +10,13 @@ from scrapy.crawler import CrawlerProcess
 
 from alerts.delivery import deliver_pending
 from alerts.outbox import AlertPlan, match_unmatched
+from crawler.pipelines import prepare_archive
 from crawler.report import CrawlReport, SourceTally
 from crawler.settings import build_settings
 from crawler.spiders.news import NewsSpider
-from db.queries import record_crawl_run, sync_sources
-from db.session import open_database, session_factory
+from db.clusters import cluster_policy
+from db.queries import record_crawl_run
+from db.session import open_database, session_factory, storage_errors
 from newsmon.config import Config, SourceConfig
 from newsmon.errors import ConfigError
 from newsmon.logging import scrapy_level
@@ -48,28 +50,32 @@ def run_crawl(
 
     Raises:
         ConfigError: a named source does not exist.
-        StorageError: the database cannot be opened or migrated.
+        StorageError: the database cannot be opened, migrated or written (another process holding SQLite's write
+            lock past its busy timeout): before the crawl, nothing is fetched; after it, its runs are not recorded.
     """
     sources = select_sources(config, names)
     plan = AlertPlan.from_config(config)
     engine = open_database(config.database.url)
     report = CrawlReport.start([source.name for source in sources], on_source_done)
     try:
+        sessions = session_factory(engine)
+        with storage_errors("start the crawl"), sessions.begin() as session:
+            source_ids = prepare_archive(session, sources, cluster_policy(config))
         if sources:
             process = CrawlerProcess(build_settings(config, scrapy_level(verbosity)))
             process.crawl(NewsSpider, sources=sources, report=report, plan=plan)
             process.start()
         report.finish_all()
-        sessions = session_factory(engine)
-        with sessions.begin() as session:
-            source_ids = sync_sources(session, sources, datetime.now(UTC))
+        # What the crawl stored stays stored; a page it could not store is fetched again by the next crawl.
+        with storage_errors("record the crawl"), sessions.begin() as session:
             for tally in report.tallies.values():
                 record_crawl_run(session, source_ids[tally.name], tally)
         # A safety net: a story stored without being matched (by an older version, say) is matched now.
         # Then the crawl delivers what it queued before it exits, unless the service's delivery job will.
-        match_unmatched(sessions, plan, datetime.now(UTC))
-        if deliver:
-            report.delivery = deliver_pending(sessions, config.channels, plan)
+        with storage_errors("match and send the crawl's alerts"):
+            match_unmatched(sessions, plan, datetime.now(UTC))
+            if deliver:
+                report.delivery = deliver_pending(sessions, config.channels, plan)
     finally:
         engine.dispose()
     totals = report.totals()

@@ -40,7 +40,12 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         "LOG_ENABLED": True,
         "LOG_INSTALL_ROOT_HANDLER": False,  # newsmon.logging configured the handlers
         "STATS_DUMP": False,
-        "DOWNLOADER_MIDDLEWARES": {"crawler.safety.PrivateNetworkMiddleware": 50},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.safety.PrivateNetworkMiddleware": 50,
+            # Scrapy's retries, but never of a refused address (asking again gets the same answer).
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.safety.RetryUnlessRefusedMiddleware": 550,
+        },
         # Only the web is crawled: without these handlers no request, however it was made, reads a local file
         # (file:), serves its own body (data:) or leaves for ftp: or s3:.
         "DOWNLOAD_HANDLERS": {"file": None, "data": None, "ftp": None, "s3": None},
@@ -53,7 +58,9 @@ def build_settings(config: Config, log_level: str = "WARNING") -> dict[str, Any]
         },
         "NEWSMON_DATABASE_URL": config.database.url,
         "NEWSMON_ALLOW_PRIVATE_NETWORKS": crawl.allow_private_networks,
+        "NEWSMON_PRIVATE_HOSTS": list(crawl.private_hosts),
         "NEWSMON_EXTRACTION_TIME_LIMIT": crawl.extraction_time_limit,
+        "NEWSMON_EXTRACTION_WORKERS": crawl.extraction_workers,
         "NEWSMON_SITEMAP_WINDOW": crawl.sitemap_window.total_seconds(),
         "NEWSMON_MAX_LINKS": crawl.max_links,
         "NEWSMON_CLUSTER_SIMILARITY": config.clusters.similarity,

@@ -28,13 +28,15 @@ from twisted.python.failure import Failure
 
 from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
+from crawler.pipelines import prepare_archive
 from crawler.report import CrawlReport, SourceTally, one_line
 from crawler.settings import build_settings
 from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
+from db.clusters import cluster_policy
 from db.queries import listing_validators
 from db.runs import RunDelta, add_to_run, is_open
-from db.session import open_database, session_factory
+from db.session import database_error, open_database, session_factory, storage_errors
 from newsmon.config import Config, SourceConfig
 from newsmon.logging import scrapy_level
 
@@ -113,7 +115,7 @@ class SharedReport(CrawlReport):
                 finished = add_to_run(session, run, delta, datetime.now(UTC))
         except SQLAlchemyError as exc:  # kept: added with the next request's
             logger.warning("could not add to the crawl run of %s (kept for the next write): %s", source,
-                           one_line(exc))
+                           database_error(exc))
             return
         _empty(tally)
         self.queued.pop(source, None)
@@ -204,7 +206,7 @@ class SharedNewsSpider(RedisMixin, NewsSpider):
                     return None
                 validators = listing_validators(session, [source]).get((source, config.url))
         except SQLAlchemyError as exc:
-            logger.warning("could not read the crawl run and validators of %s: %s", source, one_line(exc))
+            logger.warning("could not read the crawl run and validators of %s: %s", source, database_error(exc))
             validators = None
         request = self._listing_request(config.url, source, depth=0, validators=validators)
         request.meta[RUN] = run
@@ -275,6 +277,8 @@ def run_worker(config: Config, verbosity: int = 0) -> None:
     logger.info("newsmon worker: %d sources known, taking jobs from Redis at %s", len(config.sources),
                 redis_address(config.redis.url))
     try:
+        with storage_errors("start the worker"), sessions.begin() as session:
+            prepare_archive(session, list(config.sources), cluster_policy(config))
         process = CrawlerProcess(settings)
         process.crawl(SharedNewsSpider, sources=list(config.sources), sessions=sessions,
                       plan=AlertPlan.from_config(config))

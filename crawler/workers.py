@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
 
@@ -105,48 +105,107 @@ _GUARDED = 0  # the pid that set it
 
 
 class ExtractionPool:
-    """Runs ``extract_article`` in ``workers`` processes (inline when 0) and survives a crashed worker.
+    """Runs ``extract_article`` in ``workers`` processes (inline when 0), one page per process at a time.
 
-    Each page gets at most ``time_limit`` seconds (0: no limit).
+    Each page gets at most ``time_limit`` seconds (0: no limit). Each worker is a process pool of its own (a
+    lane), handed a page only when it is idle: a page that kills its worker (the OS's memory killer, a crash in
+    lxml), or that overruns its time limit where the alarm cannot reach it and has its worker killed, takes down
+    that worker alone. The pages in the other workers go on, and a page waiting for a worker was never handed
+    to the dead one. (A shared pool of N workers is broken as a whole by one death: every page in it failed.)
+    A page whose worker died is tried once more in a fresh worker, in case something else killed it.
     """
 
     def __init__(self, workers: int, time_limit: float = 0.0) -> None:
         self.workers = workers
         self.time_limit = time_limit
-        self._executor: Executor | None = None
-
-    def _pool(self) -> Executor:
-        if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extract"])
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
-        return self._executor
+        self._lanes = [_Lane() for _ in range(max(workers, 0))]
+        self._idle: asyncio.Queue[_Lane] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def extract(
         self, html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None
     ) -> Article:
-        """Extract one page; raises ExtractionError as ``extract_article`` does, or when its worker died."""
+        """Extract one page; raises ExtractionError as ``extract_article`` does, or when the page overran its time
+        limit in its worker, or its worker died on it twice."""
         if self.workers <= 0:
             return extract_within(self.time_limit, html, url, urls, link, language_hint)
-        future = self._pool().submit(extract_within, self.time_limit, html, url, urls, link, language_hint)
-        guard = self.time_limit + KILL_MARGIN if self.time_limit > 0 else None
+        deaths = 0
+        while True:
+            idle = self._idle_lanes()
+            lane = await idle.get()
+            try:
+                return await lane.extract(self.time_limit, html, url, urls, link, language_hint)
+            except _WorkerDied as exc:
+                deaths += 1
+                if deaths == MAX_DEATHS:
+                    raise ExtractionError(f"extraction worker died on this page ({deaths} times)") from exc
+                logger.warning("an extraction worker died on %s; trying the page again in a fresh one", url)
+            finally:
+                idle.put_nowait(lane)
+
+    def _idle_lanes(self) -> asyncio.Queue[_Lane]:
+        """The lanes free for a page. A queue belongs to one event loop: a crawl has one, a test may run several
+        in turn, each after the last one's pages are done."""
+        loop = asyncio.get_running_loop()
+        if self._idle is None or self._loop is not loop:
+            self._idle, self._loop = asyncio.Queue(), loop
+            for lane in self._lanes:
+                self._idle.put_nowait(lane)
+        return self._idle
+
+    def close(self) -> None:
+        for lane in self._lanes:
+            lane.close()
+
+
+# A page is tried in this many fresh workers before its worker's death is blamed on it.
+MAX_DEATHS = 2
+
+
+class _WorkerDied(Exception):
+    """The page's worker process died under it (see ExtractionPool)."""
+
+
+class _Lane:
+    """One worker process that extracts one page at a time, started on first use and again after it died."""
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extract"])
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+        return self._executor
+
+    async def extract(
+        self, limit: float, html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None
+    ) -> Article:
+        try:
+            future = self._pool().submit(extract_within, limit, html, url, urls, link, language_hint)
+        except BrokenProcessPool:  # the worker died between pages (the OS's memory killer, say): not this page
+            self.close()
+            future = self._pool().submit(extract_within, limit, html, url, urls, link, language_hint)
+        # The lane was idle, so the page starts now: the guard counts its own time, not a queue's.
+        guard = limit + KILL_MARGIN if limit > 0 else None
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), guard)
         except TimeoutError:
-            logger.warning("an extraction worker is stuck on %s; killing the pool", url)
+            logger.warning("an extraction worker is stuck on %s; killing it", url)
             self._kill()
-            raise ExtractionError(f"extraction took longer than {self.time_limit:g}s; page skipped") from None
+            raise ExtractionError(f"extraction took longer than {limit:g}s; page skipped") from None
         except BrokenProcessPool as exc:
-            # A worker killed by the OS (memory, a crash in lxml) takes the pool with it: start a fresh one.
-            logger.warning("an extraction worker died on %s; restarting the pool", url)
             self.close()
-            raise ExtractionError("extraction worker died on this page") from exc
+            raise _WorkerDied(url) from exc
+        except asyncio.CancelledError:
+            self.close()  # the page may still be running in the worker: the next page gets a fresh one
+            raise
 
     def _kill(self) -> None:
-        """Kill every worker (the stuck one cannot be told apart) and start afresh; their pages fail."""
-        executor = self._executor
+        """Kill the worker (stuck in one long C call) and start afresh with the next page."""
         # ProcessPoolExecutor has no public way to stop a running task before Python 3.14's kill_workers().
-        for process in list(getattr(executor, "_processes", {}).values()):
+        for process in list(getattr(self._executor, "_processes", {}).values()):
             process.kill()
         self.close()
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +15,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,8 +24,11 @@ from newsmon.errors import StorageError
 logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-# A locked SQLite database (another process writing) is waited for rather than failed on.
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+# A locked SQLite database (another process writing) is waited for rather than failed on: this many seconds,
+# unless the URL says otherwise (sqlite:///newsmon.db?timeout=60, the parameter SQLAlchemy's pysqlite reads).
+SQLITE_BUSY_TIMEOUT = 30.0
+# SQLite's result codes for "another connection holds the lock" (sqlite3.Error.sqlite_errorname).
+_SQLITE_LOCKED = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_RECOVERY")
 
 
 def masked_url(url: str) -> str:
@@ -33,16 +39,9 @@ def masked_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def database_error(exc: BaseException) -> str:
-    """What the database said, in one line, without the SQL statement or its parameters (SQLAlchemy appends
-    both to its messages; they may be long and hold page text)."""
-    reason = getattr(exc, "orig", None) or exc
-    text = " ".join(str(reason).split("\n[SQL:", 1)[0].split())
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets WAL, a busy timeout, foreign keys and Unicode-aware lower().
+    """Create an engine; SQLite gets WAL, a busy timeout (``?timeout=SECONDS``, 30 by default), foreign keys and
+    Unicode-aware lower().
 
     Raises:
         StorageError: the URL cannot be understood or the SQLite file's folder does not exist.
@@ -57,20 +56,36 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             folder = Path(database).expanduser().resolve().parent
             if not folder.is_dir():
                 raise StorageError(f"database folder {folder} does not exist; create it or fix database.url")
-        engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs)
-        event.listen(engine, "connect", _configure_sqlite)
+        timeout = _busy_timeout(parsed)
+        engine = create_engine(parsed.difference_update_query(["timeout"]), connect_args={"timeout": timeout},
+                               **kwargs)
+        event.listen(engine, "connect", functools.partial(_configure_sqlite, busy_ms=round(timeout * 1000)))
         return engine
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     return create_engine(parsed, pool_pre_ping=True, **kwargs)
 
 
-def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+def _busy_timeout(parsed: URL) -> float:
+    """Seconds a SQLite connection waits for another's lock: the URL's ``timeout``, else SQLITE_BUSY_TIMEOUT."""
+    value = parsed.query.get("timeout")
+    if value is None:
+        return SQLITE_BUSY_TIMEOUT
+    try:
+        seconds = float(value if isinstance(value, str) else value[-1])
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise StorageError(f"database.url: timeout={value} is not a number of seconds (0 to 86400), e.g. ?timeout=30")
+    return seconds
+
+
+def _configure_sqlite(dbapi_connection: sqlite3.Connection, _record: object, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.close()
     # SQLite's own lower() folds ASCII only; searches must find "Зеленський" typed in any case.
     dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
@@ -113,7 +128,7 @@ def upgrade(engine: Engine) -> bool:
         command.upgrade(_alembic_config(engine), "head")
         return True
     except SQLAlchemyError as exc:
-        raise StorageError(f"cannot prepare the database {masked_url(str(engine.url))}: {_first_line(exc)}") from exc
+        raise storage_error(exc, f"prepare the database {masked_url(str(engine.url))}") from exc
 
 
 def open_database(url: str) -> Engine:
@@ -123,6 +138,34 @@ def open_database(url: str) -> Engine:
     return engine
 
 
-def _first_line(exc: BaseException) -> str:
-    message = str(getattr(exc, "orig", None) or exc).strip()
-    return message.splitlines()[0] if message else type(exc).__name__
+def is_locked(exc: BaseException) -> bool:
+    """True when ``exc`` says another connection held SQLite's lock for longer than the busy timeout."""
+    orig = getattr(exc, "orig", None) or exc
+    return isinstance(orig, sqlite3.OperationalError) and getattr(orig, "sqlite_errorname", "") in _SQLITE_LOCKED
+
+
+def database_error(exc: BaseException) -> str:
+    """What went wrong with the database, in one line for a person: never the SQL nor its parameters, which
+    SQLAlchemy puts in its message (a stored page's text among them)."""
+    if is_locked(exc):
+        return ("another process holds the database's write lock (a crawl, `newsmon run`, a migration or a sqlite3 "
+                "shell)")
+    reason = getattr(exc, "orig", None) or exc
+    text = " ".join(str(reason).split("\n[SQL:", 1)[0].split()) or type(exc).__name__
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def storage_error(exc: SQLAlchemyError, doing: str) -> StorageError:
+    """The StorageError that says, in one line, what could not be done and why (see database_error)."""
+    if is_locked(exc):
+        return StorageError(f"cannot {doing}: {database_error(exc)}; run it again when that process is done")
+    return StorageError(f"cannot {doing}: database error: {database_error(exc)}")
+
+
+@contextmanager
+def storage_errors(doing: str) -> Iterator[None]:
+    """Translate a database error raised in the block into a one-line StorageError: ``cannot <doing>: ...``."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        raise storage_error(exc, doing) from exc

@@ -139,7 +139,8 @@ def check(state: State, fmt: str) -> None:
 def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> None:
     """Crawl all sources, or the named SOURCES, once now.
 
-    Exits 0 when the crawl ran, even if some sources failed; the summary says which and why.
+    Exits 0 when the crawl ran, even if some sources failed; the summary says which and why. Exits 1, in one
+    line, when the database cannot be written (another process holding SQLite's write lock).
     """
     from crawler.report import SourceTally
     from crawler.runner import run_crawl
@@ -576,15 +577,16 @@ def alerts_deliver(state: State, fmt: str) -> None:
     """Match stories not matched yet and send every due alert now."""
     from alerts.delivery import deliver_pending
     from alerts.outbox import AlertPlan, match_unmatched
-    from db.session import open_database, session_factory
+    from db.session import open_database, session_factory, storage_errors
 
     config = state.config
     plan = AlertPlan.from_config(config)
     engine = open_database(config.database.url)
     try:
         sessions = session_factory(engine)
-        matched = match_unmatched(sessions, plan, datetime.now(UTC))
-        report = deliver_pending(sessions, config.channels, plan)
+        with storage_errors("match and send alerts"):
+            matched = match_unmatched(sessions, plan, datetime.now(UTC))
+            report = deliver_pending(sessions, config.channels, plan)
     finally:
         engine.dispose()
     summary = {"matched_stories": matched, "sent": report.sent, "retrying": report.retrying,
@@ -608,7 +610,7 @@ def upgrade(state: State) -> None:
     """Apply pending migrations (every command also does this on start), then place the stories stored before
     near-duplicate clustering existed into clusters."""
     from db.clusters import cluster_policy, place_unclustered
-    from db.session import head_revision, make_engine, masked_url, session_factory
+    from db.session import head_revision, make_engine, masked_url, session_factory, storage_errors
     from db.session import upgrade as upgrade_schema
 
     def progress(done: int, total: int) -> None:
@@ -618,7 +620,8 @@ def upgrade(state: State) -> None:
     engine = make_engine(state.config.database.url)
     try:
         changed = upgrade_schema(engine)
-        placed = place_unclustered(session_factory(engine), cluster_policy(state.config), progress)
+        with storage_errors("place the stored stories in clusters"):
+            placed = place_unclustered(session_factory(engine), cluster_policy(state.config), progress)
     finally:
         engine.dispose()
     what = "migrated to" if changed else "already at"
@@ -661,4 +664,15 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted", err=True)
         sys.exit(130)
+    except Exception as exc:
+        # The last boundary: a database error no command translated is still one line, never SQLAlchemy's
+        # message with the statement and its parameters (story text, URLs). Anything else is a bug: its traceback.
+        from sqlalchemy.exc import SQLAlchemyError  # imported already, if that is what was raised
+
+        if not isinstance(exc, SQLAlchemyError):
+            raise
+        from db.session import storage_error
+
+        click.echo(f"error: {storage_error(exc, 'use the database')}", err=True)
+        sys.exit(1)
 

@@ -7,6 +7,7 @@ environment, so secrets stay out of the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -42,6 +43,7 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
 
 
 class _DurationTooLong(ValueError):
@@ -200,11 +202,31 @@ class CrawlConfig(_Section):
     extraction_time_limit: float = Field(
         default=20, ge=0, le=600, description="Seconds one page's extraction may take (0: no limit); past it, it fails."
     )
+    extraction_workers: int | None = Field(
+        default=None, ge=0, le=256,
+        description="Processes that extract pages, one page each at a time (default: one per core, none on a single "
+                    "core; 0: in the crawl's own process, where the time limit cannot stop a page stuck in C code).",
+    )
     obey_robots_txt: bool = Field(default=True, description="Skip URLs that the site's robots.txt disallows.")
     allow_private_networks: bool = Field(
         default=False,
         description="Allow loopback, private and link-local addresses (off: such URLs are refused).",
     )
+    private_hosts: list[str] = Field(
+        default_factory=list,
+        description="Hosts fetched on a private network although allow_private_networks is off (an intranet "
+                    "outlet: [news.intranet.example, 10.0.0.5]); every other private address stays refused.",
+    )
+
+    @field_validator("private_hosts")
+    @classmethod
+    def _bare_hosts(cls, hosts: list[str]) -> list[str]:
+        bare = [host.strip().strip("[]").rstrip(".").lower() for host in hosts]
+        for given, host in zip(hosts, bare, strict=True):
+            if not _HOST_NAME.fullmatch(host) and not _is_address(host):
+                raise ValueError(f"{given!r} is not a host name or address (no scheme, port or path: "
+                                 "news.intranet.example, 10.0.0.5)")
+        return bare
 
 
 class SourceKind(StrEnum):
@@ -436,6 +458,14 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
             scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
             problems.append(f"channels.{name}: not a notification URL apprise understands ({scheme}://...)")
     return problems
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_apprise_url(url: str) -> bool:

@@ -36,6 +36,7 @@ class Route:
     last_modified: str | None = None  # the same with If-Modified-Since
     drip: float = 0.0  # seconds between chunks of one byte of the body, sent over and over (an endless response)
     content_length: int | None = None  # announced instead of the body's length, then the connection closed
+    on_request: Callable[[], object] | None = None  # called (in the server's thread) before each answer
 
 
 class _Server(ThreadingHTTPServer):
@@ -70,6 +71,8 @@ class Outlet:
                 route = outlet.routes.get(path) or outlet.routes.get(path.split("?")[0])
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
+                if route.on_request is not None:
+                    route.on_request()
                 if route.delay:
                     time.sleep(route.delay)
                 if route.drip or route.content_length is not None:
@@ -273,6 +276,12 @@ def filler(seed: object, words: int = 150) -> str:
     of its own to near-duplicate clustering (shared paragraphs alone would make stories copies of each other)."""
     rng = random.Random(str(seed))
     return " ".join(rng.choice(_FILLER_WORDS) for _ in range(words)).capitalize() + "."
+
+
+def attribute_bomb(attributes: int = 300_000) -> str:
+    """A page whose one tag has that many attributes (3 MB for 300,000): libxml2's HTML parser compares each with
+    every earlier one, minutes in one C call that no Python signal handler interrupts."""
+    return "<html><body><div " + " ".join(f"a{i}=1" for i in range(attributes)) + ">x</div></body></html>"
 
 
 def article_page(title: str, paragraphs: list[str], lang: str = "en", published: str | None = None) -> str:

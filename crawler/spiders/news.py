@@ -28,14 +28,14 @@ from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport, one_line
-from crawler.safety import PrivateAddressRefused, refused_name_reason
+from crawler.safety import PrivateAddressRefused, Refused, refused_name_reason
 from crawler.spiders.feed import read_feed
 from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
 from db.queries import listing_validators, stored_read_at
-from db.session import make_engine
+from db.session import database_error, make_engine
 from newsmon.config import SourceConfig, SourceKind
 from newsmon.errors import ExtractionError
 
@@ -72,7 +72,9 @@ class NewsSpider(Spider):
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         spider.engine = make_engine(crawler.settings["NEWSMON_DATABASE_URL"])
         spider.max_bytes = crawler.settings.getint("DOWNLOAD_MAXSIZE")
-        spider.extraction.time_limit = crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT")
+        workers = crawler.settings.get("NEWSMON_EXTRACTION_WORKERS")
+        spider.extraction = ExtractionPool(default_workers() if workers is None else int(workers),
+                                           crawler.settings.getfloat("NEWSMON_EXTRACTION_TIME_LIMIT"))
         spider.max_links = crawler.settings.getint("NEWSMON_MAX_LINKS", 1000)
         window = crawler.settings.getfloat("NEWSMON_SITEMAP_WINDOW")
         spider.window = timedelta(seconds=window) if window > 0 else None
@@ -96,7 +98,7 @@ class NewsSpider(Spider):
             with Session(self.engine) as session:
                 return listing_validators(session)
         except SQLAlchemyError as exc:  # without them every listing is read in full: slower, nothing lost
-            logger.warning("could not read the listings' validators: %s", one_line(exc))
+            logger.warning("could not read the listings' validators: %s", database_error(exc))
             return {}
 
     def _listing_request(
@@ -213,7 +215,7 @@ class NewsSpider(Spider):
                 return stored_read_at(session, urls)
         except SQLAlchemyError as exc:
             # Fetching a page twice is harmless: the store's unique constraints still decide.
-            logger.warning("cannot check known URLs (%s); fetching all", one_line(exc))
+            logger.warning("cannot check known URLs (%s); fetching all", database_error(exc))
             return {}
 
     def listing_failed(self, failure: Failure) -> None:
@@ -227,7 +229,10 @@ class NewsSpider(Spider):
                 tally.retry_after = retry_after(_header(failure.value.response, b"Retry-After"))
         else:
             tally.fail_page(failure.request.url, reason)
-        logger.info("%s: %s", source, reason)
+        if isinstance(failure.value, Refused):
+            _log_refusal(source, failure.request.url, reason)
+        else:
+            logger.info("%s: %s", source, reason)
         self.report.closed(source)
 
     # Articles ---------------------------------------------------------------------------------------
@@ -253,7 +258,10 @@ class NewsSpider(Spider):
 
     def article_failed(self, failure: Failure) -> None:
         link: Link = failure.request.cb_kwargs["link"]
-        self.report.tallies[link.source].fail_page(link.url, describe_failure(failure))
+        reason = describe_failure(failure)
+        self.report.tallies[link.source].fail_page(link.url, reason)
+        if isinstance(failure.value, Refused):
+            _log_refusal(link.source, failure.request.url, reason)
         self.report.closed(link.source)
 
     def _item_done(self, item: Article, **_: Any) -> None:
@@ -269,11 +277,17 @@ class NewsSpider(Spider):
             self.engine.dispose()
 
 
+def _log_refusal(source: str, url: str, reason: str) -> None:
+    # One line per refused URL, shown without -v: a feed that links into a private network is worth a look
+    # (an intranet source wants crawl.private_hosts; anything else is a probe).
+    logger.warning("%s: %s was not fetched: %s", source, url, reason)
+
+
 def describe_failure(failure: Failure) -> str:
     """One line that says what went wrong with a request, for people."""
     error = failure.value
-    if isinstance(error, PrivateAddressRefused):  # should Twisted ever pass it on as it is
-        return str(error)
+    if isinstance(error, (Refused, PrivateAddressRefused)):  # the latter, should Twisted ever pass it on as it is
+        return one_line(error)
     if isinstance(error, HttpError):
         response = error.response
         location = _header(response, b"Location")

@@ -11,7 +11,7 @@ import pytest
 from crawler.extract import Link, extract_article
 from crawler.workers import ExtractionPool
 from newsmon.errors import ExtractionError
-from tests.servers import article_page
+from tests.servers import article_page, attribute_bomb
 
 URL = "https://news.example.org/world/talks-resume-in-geneva"
 HTML = article_page("Talks resume in Geneva", [
@@ -37,22 +37,44 @@ def test_workers_extract_exactly_what_inline_extraction_does() -> None:
     assert (short.status, short.text, short.title) == ("not_article", "", "Talks")
 
 
-def test_a_killed_worker_fails_its_page_and_the_pool_recovers() -> None:
-    pool = ExtractionPool(1)
+def _worker(pool: ExtractionPool, other_than: int = 0) -> int:
+    """The pid of the one-worker pool's worker (once it has one, and another than ``other_than``)."""
+    processes = getattr(pool._lanes[0]._executor, "_processes", None) or {}
+    return next((pid for pid in processes if pid != other_than), 0)
 
-    async def kill_during_extraction() -> None:
-        task = asyncio.ensure_future(pool.extract(HTML * 200, URL, (URL,), LINK, None))
-        await asyncio.sleep(0)
-        executor = pool._pool()
-        while not getattr(executor, "_processes", None):
-            await asyncio.sleep(0.01)
-        for pid in list(executor._processes):  # type: ignore[attr-defined]
-            os.kill(pid, signal.SIGKILL)
-        with pytest.raises(ExtractionError, match="worker died"):
+
+async def _new_worker(pool: ExtractionPool, task: asyncio.Future[object], other_than: int = 0) -> int:
+    """The worker ``task``'s page is given to next (a new one after ``other_than``'s death)."""
+    while not (pid := _worker(pool, other_than)):
+        assert not task.done(), f"the page was not tried again: {task.exception()}"
+        await asyncio.sleep(0.01)  # a process pool has no event for a worker started
+    return pid
+
+
+def test_a_worker_killed_between_pages_costs_no_page() -> None:
+    pool = ExtractionPool(1)
+    try:
+        asyncio.run(pool.extract(HTML, URL, (URL,), LINK, None))
+        os.kill(_worker(pool), signal.SIGKILL)  # the OS's memory killer, say, while it waited for work
+        article = asyncio.run(pool.extract(HTML, URL, (URL,), LINK, None))
+    finally:
+        pool.close()
+    assert article.title == "Talks resume in Geneva"
+
+
+def test_a_page_whose_worker_dies_is_tried_once_more_then_fails_alone_and_the_pool_goes_on() -> None:
+    pool = ExtractionPool(1)  # no time limit: the page holds its worker until it is killed
+
+    async def kill_its_worker_each_time() -> None:
+        task = asyncio.ensure_future(pool.extract(attribute_bomb(), URL, (URL,), LINK, None))
+        first = await _new_worker(pool, task)
+        os.kill(first, signal.SIGKILL)
+        os.kill(await _new_worker(pool, task, other_than=first), signal.SIGKILL)  # tried again in a fresh one
+        with pytest.raises(ExtractionError, match=r"^extraction worker died on this page \(2 times\)$"):
             await task
 
     try:
-        asyncio.run(kill_during_extraction())
+        asyncio.run(kill_its_worker_each_time())
         article = asyncio.run(pool.extract(HTML, URL, (URL,), LINK, None))
     finally:
         pool.close()
