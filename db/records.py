@@ -5,8 +5,9 @@ them back."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 
 from db.neardup import Fingerprint
@@ -73,3 +74,51 @@ class SourceTally:
     def fail_page(self, url: str, reason: object) -> None:
         self.failed += 1
         self.problems.append((url, one_line(reason)))
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlFigures:
+    """What came of one source's crawl, as a crawl process reports it and the scheduler plans the next poll
+    from (a finished crawl run reads back the same way)."""
+
+    source: str
+    status: str  # ok | unchanged | partial | failed
+    links: int = 0
+    new: int = 0
+    duplicate: int = 0
+    known: int = 0
+    failed: int = 0
+    error: str | None = None
+    seconds: float | None = None
+    max_age: float | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def from_tally(cls, tally: SourceTally) -> CrawlFigures:
+        took = (tally.finished_at - tally.started_at).total_seconds() if tally.finished_at else None
+        return cls(tally.name, tally.status, tally.links, tally.new, tally.duplicate, tally.known, tally.failed,
+                   tally.error, None if took is None else round(took, 3), tally.max_age, tally.retry_after)
+
+
+# The record a crawl process writes on stdout for the scheduler. A new field may be added without a new version
+# (readers ignore what they do not know); renaming or retyping one needs the next version.
+BATCH_VERSION = 1
+
+
+def encode_batch(figures: list[CrawlFigures]) -> str:
+    return json.dumps({"version": BATCH_VERSION, "sources": [asdict(item) for item in figures]}) + "\n"
+
+
+def decode_batch(text: str) -> dict[str, CrawlFigures]:
+    """Source name -> its figures, from a crawl process's record.
+
+    Raises:
+        ValueError: not such a record, or of another version (the message says which).
+    """
+    data = json.loads(text)
+    if not isinstance(data, dict) or data.get("version") != BATCH_VERSION:
+        found = data.get("version") if isinstance(data, dict) else type(data).__name__
+        raise ValueError(f"crawl record of version {found!r}, this scheduler reads version {BATCH_VERSION}")
+    known = {f.name for f in fields(CrawlFigures)}
+    figures = [CrawlFigures(**{k: v for k, v in item.items() if k in known}) for item in data["sources"]]
+    return {item.source: item for item in figures}
