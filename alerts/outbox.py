@@ -132,8 +132,12 @@ def _queue(
 
 
 def match_unmatched(sessions: sessionmaker[Session], plan: AlertPlan, now: datetime, batch: int = 200) -> int:
-    """Match every story not matched yet (stored by a crawl that stopped before matching); returns how many."""
-    done = 0
+    """Match every story stored but not matched yet, a batch per transaction; returns how many matched a rule.
+
+    The crawl stores stories unmatched; this is the step after it (`newsmon crawl`, and the service's delivery
+    job). A kill between the two loses nothing: the stories stay unmatched until the next run.
+    """
+    matched = 0
     while True:
         with sessions.begin() as session:
             stories = list(
@@ -142,10 +146,12 @@ def match_unmatched(sessions: sessionmaker[Session], plan: AlertPlan, now: datet
                 ).unique()
             )
             for story in stories:
-                record_matches(session, story, plan, now)
-        done += len(stories)
+                if story.status != "article":  # a teaser or a page that is no article alerts nobody
+                    story.matched_at = now
+                elif record_matches(session, story, plan, now):
+                    matched += 1
         if len(stories) < batch:
-            return done
+            return matched
 
 
 def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | None) -> list[Story]:

@@ -18,12 +18,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.outbox import AlertPlan, record_matches
-from crawler.extract import Article
 from crawler.report import CrawlReport
 from db.clusters import ClusterPolicy, prune_bands
-from db.models import Story
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
+from db.records import Article
 from db.session import database_error, make_engine, session_factory
 from newsmon.errors import StorageError
 
@@ -117,17 +115,11 @@ class StorePipeline(_ArchivePipeline):
     def process_item(self, item: Article) -> Article:
         assert self.sessions is not None
         tally = self.report.tallies[item.source]
-        plan: AlertPlan | None = getattr(self.spider, "plan", None)
         now = datetime.now(UTC)
         try:
+            # Stored unmatched: alerts/ matches what is stored (``matched_at`` still empty) in its own step.
             with self.sessions.begin() as session:
                 outcome, story_id = store_article(session, item, self.source_ids[item.source], now, self.policy)
-                if outcome in (StoreOutcome.NEW, StoreOutcome.UPDATED) and plan is not None and item.status == "article":
-                    # In the same transaction: a stored story is matched, and its alerts queued, or neither.
-                    story = session.get(Story, story_id)
-                    assert story is not None
-                    if record_matches(session, story, plan, now):
-                        self.report.matched += 1
         except SQLAlchemyError as exc:
             # Not stored means not known: the next crawl fetches the page again, so nothing is lost.
             raise StorageError(database_error(exc)) from exc

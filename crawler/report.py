@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from db.records import SourceTally
-from newsmon.errors import one_line  # noqa: F401 - still imported from here by modules being moved off it
 
-if TYPE_CHECKING:
-    from alerts.delivery import DeliveryReport
 
 @dataclass(slots=True)
 class CrawlReport:
@@ -19,8 +15,6 @@ class CrawlReport:
 
     tallies: dict[str, SourceTally]
     on_source_done: Callable[[SourceTally], None] | None = None
-    matched: int = 0  # stories the rules matched (in the crawl, or by the sweep after it)
-    delivery: DeliveryReport | None = None
 
     @classmethod
     def start(cls, names: list[str], on_source_done: Callable[[SourceTally], None] | None = None) -> CrawlReport:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 
 from scrapy.crawler import CrawlerProcess
 
-from alerts.delivery import deliver_pending
-from alerts.outbox import AlertPlan, match_unmatched
 from crawler.pipelines import prepare_archive
-from crawler.report import CrawlReport, SourceTally
+from crawler.report import CrawlReport
 from crawler.settings import build_settings
 from crawler.spiders.news import NewsSpider
 from db.clusters import cluster_policy
 from db.queries import record_crawl_run
+from db.records import SourceTally
 from db.session import open_database, session_factory, storage_errors
 from newsmon.config import Config, SourceConfig
 from newsmon.errors import ConfigError
@@ -41,9 +39,9 @@ def run_crawl(
     names: Sequence[str] | None = None,
     on_source_done: Callable[[SourceTally], None] | None = None,
     verbosity: int = 0,
-    deliver: bool = True,
 ) -> CrawlReport:
-    """Crawl the sources once: fetch, extract, dedupe, store; then record a crawl run per source.
+    """Crawl the sources once: fetch, extract, dedupe, store; then record a crawl run per source. The stories
+    are stored unmatched: matching and delivery are later steps of their own (``alerts``).
 
     Runs the Twisted reactor, which cannot be restarted: call it once per process (the scheduler runs each
     crawl in a child process for that reason).
@@ -54,7 +52,6 @@ def run_crawl(
             lock past its busy timeout): before the crawl, nothing is fetched; after it, its runs are not recorded.
     """
     sources = select_sources(config, names)
-    plan = AlertPlan.from_config(config)
     engine = open_database(config.database.url)
     report = CrawlReport.start([source.name for source in sources], on_source_done)
     try:
@@ -63,19 +60,13 @@ def run_crawl(
             source_ids = prepare_archive(session, sources, cluster_policy(config))
         if sources:
             process = CrawlerProcess(build_settings(config, scrapy_level(verbosity)))
-            process.crawl(NewsSpider, sources=sources, report=report, plan=plan)
+            process.crawl(NewsSpider, sources=sources, report=report)
             process.start()
         report.finish_all()
         # What the crawl stored stays stored; a page it could not store is fetched again by the next crawl.
         with storage_errors("record the crawl"), sessions.begin() as session:
             for tally in report.tallies.values():
                 record_crawl_run(session, source_ids[tally.name], tally)
-        # A safety net: a story stored without being matched (by an older version, say) is matched now.
-        # Then the crawl delivers what it queued before it exits, unless the service's delivery job will.
-        with storage_errors("match and send the crawl's alerts"):
-            match_unmatched(sessions, plan, datetime.now(UTC))
-            if deliver:
-                report.delivery = deliver_pending(sessions, config.channels, plan)
     finally:
         engine.dispose()
     totals = report.totals()

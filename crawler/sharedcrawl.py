@@ -26,18 +26,19 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.python.failure import Failure
 
-from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.pipelines import prepare_archive
-from crawler.report import CrawlReport, SourceTally, one_line
+from crawler.report import CrawlReport
 from crawler.settings import build_settings
 from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
 from db.clusters import cluster_policy
 from db.queries import listing_validators
+from db.records import SourceTally
 from db.runs import RunDelta, add_to_run, is_open
 from db.session import database_error, open_database, session_factory, storage_errors
 from newsmon.config import Config, SourceConfig
+from newsmon.errors import one_line
 from newsmon.logging import scrapy_level
 
 logger = logging.getLogger(__name__)
@@ -280,8 +281,7 @@ def run_worker(config: Config, verbosity: int = 0) -> None:
         with storage_errors("start the worker"), sessions.begin() as session:
             prepare_archive(session, list(config.sources), cluster_policy(config))
         process = CrawlerProcess(settings)
-        process.crawl(SharedNewsSpider, sources=list(config.sources), sessions=sessions,
-                      plan=AlertPlan.from_config(config))
+        process.crawl(SharedNewsSpider, sources=list(config.sources), sessions=sessions)
         process.start()
     finally:
         engine.dispose()

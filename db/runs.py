@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import CrawlProblem, CrawlRun, Source
 from db.queries import remember_validators
+from db.records import CrawlFigures
 from newsmon.errors import one_line
 
 RUNNING = "running"
@@ -132,19 +132,16 @@ def is_open(session: Session, run_id: int) -> bool:
     return session.scalar(select(CrawlRun.id).where(CrawlRun.id == run_id, CrawlRun.finished_at.is_(None))) is not None
 
 
-def finished_runs(session: Session, run_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The runs among ``run_ids`` that are finished: run id -> what came of it, in the shape of a crawl's
-    report row (``source``, ``status``, the counts, ``error``, ``seconds``, ``max_age``, ``retry_after``)."""
+def finished_runs(session: Session, run_ids: list[int]) -> dict[int, CrawlFigures]:
+    """The runs among ``run_ids`` that are finished: run id -> what came of it, as a crawl process reports it."""
     if not run_ids:
         return {}
     rows = session.scalars(select(CrawlRun).where(CrawlRun.id.in_(run_ids), CrawlRun.finished_at.is_not(None)))
     return {
-        run.id: {
-            "source": run.source.name, "status": run.status, "links": run.links, "new": run.new,
-            "duplicate": run.duplicate, "known": run.known, "failed": run.failed, "error": run.error,
-            "seconds": ((run.finished_at or run.started_at) - run.started_at).total_seconds(),
-            "max_age": run.max_age, "retry_after": run.retry_after,
-        }
+        run.id: CrawlFigures(
+            run.source.name, run.status, run.links, run.new, run.duplicate, run.known, run.failed, run.error,
+            ((run.finished_at or run.started_at) - run.started_at).total_seconds(), run.max_age, run.retry_after,
+        )
         for run in rows
     }
 

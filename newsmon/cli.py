@@ -20,6 +20,8 @@ from newsmon.output import format_option, health_record, story_record, write_jso
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from alerts.delivery import DeliveryReport
+
 
 class Since(click.ParamType):
     """``7d``/``12h`` (that long ago) or a date/time (``2026-11-20``, ``2026-11-20T08:00+02:00``)."""
@@ -142,8 +144,8 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
     Exits 0 when the crawl ran, even if some sources failed; the summary says which and why. Exits 1, in one
     line, when the database cannot be written (another process holding SQLite's write lock).
     """
-    from crawler.report import SourceTally
     from crawler.runner import run_crawl
+    from db.records import SourceTally
 
     config = state.config
     on_terminal = sys.stderr.isatty()
@@ -152,7 +154,9 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
         if on_terminal:
             click.echo(_progress_line(tally), err=True)
 
-    report = run_crawl(config, list(sources), on_source_done=progress, verbosity=state.verbose, deliver=deliver)
+    report = run_crawl(config, list(sources), on_source_done=progress, verbosity=state.verbose)
+    # The next steps, each of its own: match what the crawl stored, then send what that queued.
+    matched, delivery = _match_and_deliver(config, deliver)
     rows = [
         {
             "source": t.name,
@@ -171,9 +175,8 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
         for t in report.tallies.values()
     ]
     totals = report.totals()
-    delivery = report.delivery
     alerts = {
-        "matched_stories": report.matched,
+        "matched_stories": matched,
         "sent": delivery.sent if delivery else 0,
         "retrying": delivery.retrying if delivery else 0,
         "failed": delivery.failed if delivery else 0,
@@ -575,20 +578,8 @@ def alerts_log(state: State, since: datetime, status: str | None, limit: int, fm
 @pass_state
 def alerts_deliver(state: State, fmt: str) -> None:
     """Match stories not matched yet and send every due alert now."""
-    from alerts.delivery import deliver_pending
-    from alerts.outbox import AlertPlan, match_unmatched
-    from db.session import open_database, session_factory, storage_errors
-
-    config = state.config
-    plan = AlertPlan.from_config(config)
-    engine = open_database(config.database.url)
-    try:
-        sessions = session_factory(engine)
-        with storage_errors("match and send alerts"):
-            matched = match_unmatched(sessions, plan, datetime.now(UTC))
-            report = deliver_pending(sessions, config.channels, plan)
-    finally:
-        engine.dispose()
+    matched, report = _match_and_deliver(state.config, deliver=True)
+    assert report is not None
     summary = {"matched_stories": matched, "sent": report.sent, "retrying": report.retrying,
                "failed": report.failed, "errors": report.errors}
     if fmt == "json":
@@ -597,6 +588,24 @@ def alerts_deliver(state: State, fmt: str) -> None:
     click.echo(f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed")
     for error in report.errors:
         click.echo(f"  {error}", err=True)
+
+
+def _match_and_deliver(config: Config, deliver: bool) -> tuple[int, DeliveryReport | None]:
+    """Match the stories stored but not matched yet, then (``deliver``) send every due alert; returns how many
+    stories matched a rule, and what the delivery did."""
+    from alerts.delivery import deliver_pending
+    from alerts.outbox import AlertPlan, match_unmatched
+    from db.session import open_database, session_factory, storage_errors
+
+    plan = AlertPlan.from_config(config)
+    engine = open_database(config.database.url)
+    try:
+        sessions = session_factory(engine)
+        with storage_errors("match and send alerts"):
+            matched = match_unmatched(sessions, plan, datetime.now(UTC))
+            return matched, deliver_pending(sessions, config.channels, plan) if deliver else None
+    finally:
+        engine.dispose()
 
 
 @cli.group()

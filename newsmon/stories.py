@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from alerts.matching import RuleSet, RuleSpec, positive_terms
 from alerts.query import Term, parse_query
 from alerts.render import highlights, snippet
+from alerts.search import candidate_texts, search
 from db.clusters import cluster_copies, story_versions, summarise
 from db.queries import get_story
-from alerts.search import candidate_texts, search
 from db.search import Filters, Sort, newest, published_moments
 from newsmon.output import story_record
 

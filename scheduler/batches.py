@@ -1,4 +1,5 @@
-"""One batch of due sources crawled by a child process (``newsmon crawl --no-deliver --format json``).
+"""One batch of due sources crawled by a child process (``python -m crawler.batch``), which reports each
+source's figures as a versioned record (``db.records.decode_batch``).
 
 A child process per batch because Twisted's reactor runs once per process, and because a crawl that hangs
 or leaks can then be stopped from outside: after the time limit it gets SIGTERM (Scrapy's graceful stop, which
@@ -8,7 +9,6 @@ Ctrl-C at the terminal reaches the service only, which decides what happens to t
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import signal
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scheduler.polling import CrawlOutcome
+from db.records import CrawlFigures, decode_batch
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ TERM_GRACE = 10.0  # seconds between SIGTERM and SIGKILL
 
 @dataclass(slots=True)
 class BatchResult:
-    outcomes: dict[str, CrawlOutcome] = field(default_factory=dict)  # the sources the child reported on
+    outcomes: dict[str, CrawlFigures] = field(default_factory=dict)  # the sources the child reported on
     problem: str | None = None  # why the others have no outcome (killed, crashed); None: all reported
     abandoned: bool = False  # stopped because the service is stopping: not the sources' fault
     seconds: float = 0.0
@@ -38,10 +38,10 @@ class BatchResult:
 
 def crawl_command(config_path: Path, verbosity: int, log_format: str) -> list[str]:
     """The child's command line, up to the source names."""
-    command = [sys.executable, "-m", "newsmon", "--config", str(config_path), "--log-format", log_format]
+    command = [sys.executable, "-m", "crawler.batch", "--config", str(config_path), "--log-format", log_format]
     if verbosity:
         command.append("-" + "v" * verbosity)
-    return command + ["crawl", "--no-deliver", "--format", "json", "--"]
+    return command + ["--"]
 
 
 class CrawlProcess:
@@ -129,10 +129,7 @@ class CrawlProcess:
         if not output.strip():
             return
         try:
-            rows = json.loads(output)["sources"]
-            for row in rows:
-                outcome = CrawlOutcome.from_row(row)
-                result.outcomes[outcome.name] = outcome
+            result.outcomes.update(decode_batch(output.decode("utf-8", "replace")))
         except (ValueError, KeyError, TypeError) as exc:
             result.problem = f"unreadable crawl report ({type(exc).__name__}: {exc})"
 

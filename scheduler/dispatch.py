@@ -17,14 +17,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.queries import record_crawl_run, sync_sources
-from db.records import SourceTally
+from db.records import CrawlFigures, SourceTally
 from db.runs import give_up, open_runs
 from db.session import database_error
 from newsmon.config import ServiceConfig, SourceConfig
 from scheduler.batches import BatchResult, CrawlProcess
 from scheduler.due import DueSources
 from scheduler.planning import PollPlanner
-from scheduler.polling import CrawlOutcome
 from scheduler.writes import FailingWrites
 
 logger = logging.getLogger(__name__)
@@ -187,7 +186,7 @@ class LocalDispatcher(Dispatcher):
             logger.info("abandoned the crawl of %s (stopping)", ", ".join(missing))
             missing = []
         for name in missing:
-            result.outcomes[name] = CrawlOutcome(name=name, status="failed", error=result.problem,
+            result.outcomes[name] = CrawlFigures(source=name, status="failed", error=result.problem,
                                                  seconds=result.seconds)
         reported = [name for name in names if name in result.outcomes]
         with self.sessions.begin() as session:

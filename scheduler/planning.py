@@ -16,7 +16,8 @@ from db.queries import sync_sources
 from newsmon.config import ServiceConfig, SourceConfig
 from scheduler.health_notices import announce_changes
 from scheduler.http import ServiceMetrics
-from scheduler.polling import CrawlOutcome, NextPoll, next_poll
+from db.records import CrawlFigures
+from scheduler.polling import NextPoll, next_poll
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class PollPlanner:
             first[name] = (min(at, now + timedelta(seconds=interval)), interval)
         return first
 
-    def plan(self, session: Session, outcomes: dict[str, CrawlOutcome], now: datetime) -> None:
+    def plan(self, session: Session, outcomes: dict[str, CrawlFigures], now: datetime) -> None:
         """After crawls recorded as runs: each source's health, next poll, metrics and health notices."""
         reported = list(outcomes)
         rows = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_(reported)))}
@@ -78,12 +79,12 @@ class PollPlanner:
         announce_changes(session, healths, urls, self.settings.health_channel, FAILING_AFTER, now)
 
 
-def _crawl_line(outcome: CrawlOutcome, plan: NextPoll, failures: int) -> str:
+def _crawl_line(outcome: CrawlFigures, plan: NextPoll, failures: int) -> str:
     took = f" in {outcome.seconds:.1f}s" if outcome.seconds is not None else ""
     nxt = f"next in {_human(plan.delay)}"
     if outcome.status == "failed":
-        return f"crawl {outcome.name}: failed ({failures} in a row){took}: {outcome.error}; {nxt}"
-    return (f"crawl {outcome.name}: {outcome.status}, {outcome.links} links, {outcome.new} new, "
+        return f"crawl {outcome.source}: failed ({failures} in a row){took}: {outcome.error}; {nxt}"
+    return (f"crawl {outcome.source}: {outcome.status}, {outcome.links} links, {outcome.new} new, "
             f"{outcome.duplicate} duplicate, {outcome.failed} failed{took}; {nxt}")
 
 

@@ -12,9 +12,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import timedelta
 
+from db.records import CrawlFigures
 from newsmon.config import SourceConfig
 
 QUIET_STRETCH = 1.25
@@ -23,33 +24,11 @@ RETRY_AFTER_CAP = timedelta(hours=6)
 JITTER_CAP = 300.0  # seconds
 
 
-@dataclass(frozen=True, slots=True)
-class CrawlOutcome:
-    """What one source's crawl reported (the JSON of ``newsmon crawl``, one row)."""
-
-    name: str
-    status: str  # ok | unchanged | partial | failed
-    links: int = 0
-    new: int = 0
-    duplicate: int = 0
-    known: int = 0
-    failed: int = 0
-    error: str | None = None
-    seconds: float | None = None
-    max_age: float | None = None
-    retry_after: float | None = None
-
-    @classmethod
-    def from_row(cls, row: dict[str, object]) -> CrawlOutcome:
-        values = {f.name: row[f.name] for f in fields(cls) if f.name in row}
-        values["name"] = row["source"]
-        return cls(**values)  # type: ignore[arg-type]
-
-    def overflowed(self) -> bool:
-        """Every listed link was unseen: the listing may have dropped items before we saw them. Links that
-        only failed say nothing of the sort (a site blocking us would be polled ever more often)."""
-        return (self.status in ("ok", "partial") and self.links >= 2 and self.known == 0
-                and self.new + self.duplicate > 0)
+def overflowed(outcome: CrawlFigures) -> bool:
+    """Every listed link was unseen: the listing may have dropped items before we saw them. Links that only
+    failed say nothing of the sort (a site blocking us would be polled ever more often)."""
+    return (outcome.status in ("ok", "partial") and outcome.links >= 2 and outcome.known == 0
+            and outcome.new + outcome.duplicate > 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +40,7 @@ class NextPoll:
 def next_poll(
     source: SourceConfig,
     current: float | None,
-    outcome: CrawlOutcome,
+    outcome: CrawlFigures,
     failures_in_a_row: int,
     first_crawl: bool,
     adaptive: bool = True,
@@ -72,7 +51,7 @@ def next_poll(
     interval = current if adaptive and current else every
     interval = min(max(interval, shortest), longest)  # the bounds may have changed in the config
     if adaptive and outcome.status != "failed":
-        if outcome.overflowed() and not first_crawl:
+        if overflowed(outcome) and not first_crawl:
             interval = max(shortest, interval / 2)
         elif outcome.new > 0:
             interval = min(interval, every)

@@ -16,7 +16,6 @@ from db.runs import finished_runs, give_up, open_run
 from db.session import database_error
 from newsmon.errors import one_line
 from scheduler.dispatch import Crawling, Dispatcher, Periodic
-from scheduler.polling import CrawlOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ class RedisDispatcher(Dispatcher):
             with self.sessions.begin() as session:
                 given_up = give_up(session, watched, self.settings.crawl_time_limit, now)
                 finished = finished_runs(session, watched)
-                outcomes = {row["source"]: CrawlOutcome.from_row(row) for row in finished.values()}
+                outcomes = {figures.source: figures for figures in finished.values()}
                 if outcomes:
                     self.planner.plan(session, outcomes, now)
         except SQLAlchemyError as exc:  # the job's boundary: the next run collects them
@@ -106,7 +105,7 @@ class RedisDispatcher(Dispatcher):
         with self._lock:
             for run_id in finished:
                 self._runs.pop(run_id, None)
-        self.due.done(row["source"] for row in finished.values())
+        self.due.done(figures.source for figures in finished.values())
 
     def close(self) -> None:
         self.queue.close()

@@ -24,10 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from alerts.outbox import AlertPlan
 from crawler.extract import Article, Link
 from crawler.freshness import max_age, retry_after
-from crawler.report import CrawlReport, one_line
+from crawler.report import CrawlReport
 from crawler.safety import PrivateAddressRefused, Refused, refused_name_reason
 from crawler.spiders.feed import read_feed
 from crawler.spiders.page import links_from_page
@@ -37,7 +36,7 @@ from crawler.workers import ExtractionPool, default_workers
 from db.queries import listing_validators, stored_read_at
 from db.session import database_error, make_engine
 from newsmon.config import SourceConfig, SourceKind
-from newsmon.errors import ExtractionError
+from newsmon.errors import ExtractionError, one_line
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +52,10 @@ _SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,19}")
 class NewsSpider(Spider):
     name = "news"
 
-    def __init__(
-        self, sources: list[SourceConfig], report: CrawlReport, plan: AlertPlan | None = None, **kwargs: Any
-    ) -> None:
+    def __init__(self, sources: list[SourceConfig], report: CrawlReport, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sources = {source.name: source for source in sources}
         self.report = report
-        self.plan = plan  # the rules, matched by StorePipeline on every new story
         self.scheduled: set[str] = set()  # article URLs requested in this crawl, across sources
         self.engine: Engine | None = None
         self.max_bytes = 0

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
 from alerts.query import MAX_NESTING, MAX_QUERY_LENGTH, MAX_TERMS, QueryError
+from alerts.search import search
 from db.models import Story
 from db.queries import store_article, sync_sources
-from alerts.search import search
 from db.search import Filters, Sort
 from newsmon.config import SourceConfig
 from tests.factories import make_article

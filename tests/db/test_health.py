@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from crawler.report import SourceTally
 from db.health import source_health
 from db.queries import record_crawl_run, store_article, sync_sources
+from db.records import SourceTally
 from db.session import session_factory
 from newsmon.config import SourceConfig
 from tests.conftest import run_newsmon, write_config

@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from alerts.search import search
 from db.models import Base, Story, StoryUrl
 from db.queries import StoreOutcome, known_urls, store_article, sync_sources
-from alerts.search import search
 from db.search import Filters, is_search_index, newest
 from db.session import current_revision, head_revision, upgrade
 from newsmon.config import SourceConfig

@@ -57,7 +57,7 @@ def test_a_run_finishes_when_its_last_request_is_done_and_keeps_the_validators(e
     assert (run.status, run.pending, run.links, run.new, run.duplicate) == ("ok", 0, 3, 2, 1)
     assert _validators(sessions) == ETAG
     with sessions() as session:
-        assert finished_runs(session, [run_id])[run_id]["status"] == "ok"
+        assert finished_runs(session, [run_id])[run_id].status == "ok"
 
 
 def test_a_tally_held_across_an_extraction_counts_in_the_next_write(engine: Engine) -> None:

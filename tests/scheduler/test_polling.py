@@ -8,14 +8,15 @@ import pytest
 
 from crawler.freshness import max_age, retry_after
 from newsmon.config import SourceConfig
-from scheduler.polling import BACKOFF_CAP, RETRY_AFTER_CAP, CrawlOutcome, jitter, next_poll
+from db.records import CrawlFigures
+from scheduler.polling import BACKOFF_CAP, RETRY_AFTER_CAP, jitter, next_poll
 
 SOURCE = SourceConfig(name="wire", feed="http://example.org/feed.xml", every=timedelta(minutes=10))
 EVERY = 600.0
 
 
-def _outcome(status: str = "ok", **counts: float) -> CrawlOutcome:
-    return CrawlOutcome(name="wire", status=status, **counts)  # type: ignore[arg-type]
+def _outcome(status: str = "ok", **counts: float) -> CrawlFigures:
+    return CrawlFigures(source="wire", status=status, **counts)  # type: ignore[arg-type]
 
 
 def test_default_bounds_are_a_quarter_and_four_times_every() -> None:

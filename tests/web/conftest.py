@@ -16,8 +16,8 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from alerts.outbox import AlertPlan, match_unmatched
-from crawler.report import SourceTally
 from db.queries import record_crawl_run, store_article, sync_sources
+from db.records import SourceTally
 from db.session import open_database, session_factory
 from newsmon.config import Config, validate_config
 from newsmon.web.app import create_app
