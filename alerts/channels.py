@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
 
 import apprise
+
+from newsmon.secrets import mask_secrets
 
 
 def is_channel_url(url: str) -> bool:
@@ -31,22 +35,13 @@ def masked_channel_url(url: str) -> str:
     return f"{scheme}://... (not a URL apprise understands)"
 
 
-def url_secrets(url: str) -> list[str]:
-    """The parts of a channel URL that may be secret: password (and the user name beside it), query values,
-    long path segments (a webhook's token), each also as it appears percent-encoded in a request line."""
-    parts = urlsplit(url)
-    password = parts.password or ""
-    found = [password, unquote(password), *(value for _key, value in parse_qsl(parts.query))]
-    found += [unquote(segment) for segment in parts.path.split("/") if len(segment) >= 8]
-    if parts.username and parts.password:
-        found.append(unquote(parts.username))
-    found = [secret for secret in found if len(secret) >= 4]
-    found += [quote(secret, safe="") for secret in found]
-    return sorted(set(found), key=len, reverse=True)
-
-
-def mask_secrets(text: str, url: str) -> str:
-    """Hide the parts of a channel URL that may be secret (password, tokens, query values) in ``text``."""
-    for secret in url_secrets(url):
-        text = text.replace(secret, "****")
-    return text
+def channel_problems(data: Mapping[str, Any]) -> list[str]:
+    """The channels of a (raw) config whose URL apprise does not understand, each by its path; a check that
+    ``newsmon.config_load`` runs when the shell passes it."""
+    channels = data.get("channels") if isinstance(data.get("channels"), dict) else {}
+    problems = []
+    for name, url in channels.items():
+        if isinstance(url, str) and "${" not in url and not is_channel_url(url):
+            scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
+            problems.append(f"channels.{name}: not a notification URL apprise understands ({scheme}://...)")
+    return problems

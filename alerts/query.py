@@ -16,8 +16,10 @@ so that every tree walk here, in the matcher and in the search index's own parse
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from newsmon.words import fold_words
 
@@ -264,3 +266,20 @@ def terms(node: Node) -> list[Term]:
     if isinstance(node, Not):
         return terms(node.child)
     return [term for child in node.children for term in terms(child)]
+
+
+def rule_problems(data: Mapping[str, Any]) -> list[str]:
+    """The rules of a (raw) config whose query or exclude does not parse, each by its path
+    (``rules[1].query: unclosed quote at column 14``); a check that ``newsmon.config_load`` runs when the shell
+    passes it."""
+    rules = data.get("rules") if isinstance(data.get("rules"), list) else []
+    problems = []
+    for index, rule in enumerate(rules):
+        for key in ("query", "exclude") if isinstance(rule, dict) else ():
+            query = rule.get(key)
+            if isinstance(query, str) and query:
+                try:
+                    parse_query(query)
+                except QueryError as exc:
+                    problems.append(f"rules[{index}].{key}: {exc}")
+    return problems

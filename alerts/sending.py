@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlsplit
 import apprise
 import apprise.plugins.email.base as apprise_email
 
-from alerts.channels import mask_secrets
+from newsmon.secrets import mask_secrets
 from alerts.render import Message
 
 # A channel gets this long to answer once it has the message, unless its URL sets apprise's ``rto``.

@@ -147,7 +147,7 @@ def pipeline_child(spec: dict[str, Any]) -> dict[str, Any]:
     import crawler.safety  # noqa: F401 - likewise, from DOWNLOADER_MIDDLEWARES
     from crawler.runner import run_crawl
     from db.session import open_database
-    from newsmon.config import validate_config
+    from newsmon.config_load import validate_config
     from newsmon.logging import configure_logging
 
     _preload_scrapy_components()

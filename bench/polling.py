@@ -38,7 +38,7 @@ from crawler.urls import canonical_url
 from db.models import CrawlRun, Story, StoryUrl
 from db.queries import sync_sources
 from db.session import open_database
-from newsmon.config import load_config
+from newsmon.config_load import load_config
 from newsmon.logging import configure_logging
 from scheduler.service import Service
 

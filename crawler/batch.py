@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from db.records import CrawlFigures, encode_batch
-from newsmon.config import load_config
+from newsmon.config_load import load_config
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
 

@@ -34,7 +34,6 @@ from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from newsmon.config import Config, SourceConfig, SourceKind
-from newsmon.config_file import write_source
 from newsmon.errors import ExtractionError, NewsmonError, one_line
 from newsmon.logging import scrapy_level
 
@@ -104,7 +103,7 @@ class Discovery:
 
 @dataclass(frozen=True, slots=True)
 class Addition:
-    """What `newsmon add` found and added (or, in a dry run, would add)."""
+    """What `newsmon add` found, and whether it was written to the config file (not in a dry run)."""
 
     discovery: Discovery
     entry: dict[str, str]
@@ -123,7 +122,7 @@ class Addition:
         }
 
 
-def add_source(
+def find_source(
     config: Config,
     config_path: Path,
     url: str,
@@ -131,17 +130,17 @@ def add_source(
     name: str | None = None,
     every: str = "15m",
     language: str | None = None,
-    dry_run: bool = False,
     verbosity: int = 0,
     on_candidate: Callable[[Candidate], None] | None = None,
 ) -> Addition:
-    """Find the best listing of the outlet at ``url`` and append it to the config file as a source.
+    """Find the best listing of the outlet at ``url``, as the source entry to append to the config file (the
+    CLI writes it: ``newsmon.config_file.write_source``).
 
     Runs the Twisted reactor, which cannot be restarted: call it once per process.
 
     Raises:
-        NewsmonError: the URL is already a source, the name is taken, nothing usable was found (the message
-            says what was tried), or the config would not validate with the new source (nothing is written).
+        NewsmonError: the URL is already a source, the name is taken, or nothing usable was found (the message
+            says what was tried).
     """
     address = normalise_address(url)
     refuse_duplicate(config, address)
@@ -159,9 +158,7 @@ def add_source(
         every,
         language or discovery.language,
     )
-    if not dry_run:
-        write_source(config_path, entry)
-    return Addition(discovery, entry, config_path, written=not dry_run)
+    return Addition(discovery, entry, config_path, written=False)
 
 
 def normalise_address(url: str) -> str:

@@ -12,7 +12,9 @@ import click
 
 from db.models import MAX_ID
 from newsmon import __version__
-from newsmon.config import Config, load_config, parse_duration, parse_moment
+from newsmon.config import Config
+from newsmon.config_load import Check, find_config_path, load_config
+from newsmon.moments import parse_duration, parse_moment
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
 from newsmon.output import format_option, health_record, story_record, write_json, write_records
@@ -63,11 +65,20 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = load_config(self.config_path, checks=config_checks())
         return self._config
 
 
 pass_state = click.make_pass_decorator(State)
+
+
+def config_checks() -> tuple[Check, ...]:
+    """What the layers above the config check in it when it is read: that each rule's query parses (the rule
+    language is alerts'), that apprise understands each channel URL."""
+    from alerts.channels import channel_problems
+    from alerts.query import rule_problems
+
+    return (rule_problems, channel_problems)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -214,7 +225,6 @@ def run(state: State, http: tuple[str, int] | None, role: str) -> None:
     machines, run one `--role scheduler` and any number of `--role worker`s with the same config.yaml, a
     shared PostgreSQL and redis.url.
     """
-    from newsmon.config import find_config_path
     from newsmon.logging import configure_logging
     from scheduler.service import Service
 
@@ -290,16 +300,21 @@ def add(state: State, url: str, name: str | None, every: str, language: str | No
     Tries the URL itself, the page's rel=alternate feeds, common feed paths, then the sitemaps of robots.txt,
     and appends the best to the config file's sources, keeping its comments. Exits 1 when nothing is found.
     """
-    from crawler.discover import Candidate, add_source, entry_line, progress_line
-    from newsmon.config import find_config_path
+    from dataclasses import replace
+
+    from crawler.discover import Candidate, entry_line, find_source, progress_line
+    from newsmon.config_file import write_source
 
     def progress(candidate: Candidate) -> None:
         if sys.stderr.isatty():
             click.echo(progress_line(candidate), err=True)
 
     config_path = find_config_path(state.config_path)
-    addition = add_source(state.config, config_path, url, name=name, every=every, language=language,
-                          dry_run=dry_run, verbosity=state.verbose, on_candidate=progress)
+    addition = find_source(state.config, config_path, url, name=name, every=every, language=language,
+                           verbosity=state.verbose, on_candidate=progress)
+    if not dry_run:
+        write_source(config_path, addition.entry, checks=config_checks())
+        addition = replace(addition, written=True)
     if fmt == "json":
         write_json(addition.as_record())
         return

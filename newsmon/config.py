@@ -1,120 +1,37 @@
-"""config.yaml: the pydantic models that validate it, and the loader that reports every problem at once.
-
-Precedence, lowest first: the defaults below, config.yaml, ``NEWSMON_*`` environment variables, command-line
-flags (applied by the CLI). ``${VAR}`` and ``${VAR:-default}`` in any string value are read from the
-environment, so secrets stay out of the file.
+"""config.yaml's shape: the pydantic models that validate it (every field described), and the checks across
+entries. Reading the file, the environment and the overrides is ``newsmon.config_load``.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
-    ValidationError,
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from newsmon.errors import ConfigError
-from newsmon.logging import hide_in_logs
+from newsmon.moments import parse_duration
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"
 REDIS_URL_ENV = "NEWSMON_REDIS_URL"
 CONFIG_PATH_ENV = "NEWSMON_CONFIG"
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*")
-
-
-class _DurationTooLong(ValueError):
-    """A duration beyond what a timedelta holds (999,999,999 days)."""
-
-
-def parse_moment(value: str, now: datetime | None = None) -> datetime:
-    """``7d``/``12h`` (that long before ``now``) or a date/time (``2026-11-20``, ``2026-11-20T08:00+02:00``;
-    UTC when no zone is given), as an aware datetime in UTC.
-
-    Raises:
-        ValueError: it is neither, or it is outside the calendar (years 1 to 9999 in UTC), said in one line.
-    """
-    text = str(value).strip()
-    try:
-        back = parse_duration(text)
-    except _DurationTooLong:
-        raise ValueError(f"{text!r} reaches back before the year 1") from None
-    except ValueError:
-        pass
-    else:
-        try:
-            return (now or datetime.now(UTC)) - back
-        except OverflowError:
-            raise ValueError(f"{text!r} reaches back before the year 1") from None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is neither a duration (7d, 12h) nor a date (2026-11-20)") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        edge = "before the year 1" if parsed.year == 1 else "after the year 9999"
-        raise ValueError(f"{text!r} is {edge} in UTC") from None
-
-
-def parse_duration(value: object) -> timedelta:
-    """Read ``90s``, ``10m``, ``1h30m``, ``2d``, ``1w`` or a number of seconds as a timedelta.
-
-    Raises:
-        ValueError: with a message that says what a duration looks like.
-    """
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("not a duration; write e.g. 30s, 10m, 1h30m or 2d")
-    if isinstance(value, int | float):
-        if value <= 0:
-            raise ValueError("a duration must be positive")
-        return _timedelta(value, value)
-    text = str(value).strip().lower().replace(" ", "")
-    position, seconds = 0, 0.0
-    for match in _DURATION_PART.finditer(text):
-        if match.start() != position:
-            break
-        seconds += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        position = match.end()
-    if not text or position != len(text):
-        raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 10m, 1h30m or 2d")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return _timedelta(seconds, value)
-
-
-def _timedelta(seconds: float, written: object) -> timedelta:
-    try:
-        return timedelta(seconds=seconds)
-    except OverflowError:
-        raise _DurationTooLong(f"{written!r} is longer than 999,999,999 days") from None
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -320,15 +237,6 @@ class RuleConfig(_Section):
         description="After alerting on a story, send one follow-up naming the other outlets that reported it.",
     )
 
-    @field_validator("query", "exclude")
-    @classmethod
-    def _parses(cls, query: str | None) -> str | None:
-        from alerts.query import parse_query  # the rule language lives with the alerts
-
-        if query is not None:
-            parse_query(query)  # QueryError is a ValueError: "unclosed quote at column 14"
-        return query
-
     @field_validator("digest")
     @classmethod
     def _cron(cls, digest: str | None) -> str | None:
@@ -414,7 +322,7 @@ class Config(_Section):
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Config:
-        problems = _cross_check(self.model_dump())
+        problems = cross_check(self.model_dump())
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -426,7 +334,7 @@ class Config(_Section):
         raise ConfigError([f"no source named {name!r}; known: {', '.join(s.name for s in self.sources) or 'none'}"])
 
 
-def _cross_check(data: Mapping[str, Any]) -> list[str]:
+def cross_check(data: Mapping[str, Any]) -> list[str]:
     """Checks across entries, run on the raw data too so they are reported even when a field is also wrong."""
     sources = [s for s in data.get("sources") or [] if isinstance(s, dict)]
     rules = [r for r in data.get("rules") or [] if isinstance(r, dict)]
@@ -453,10 +361,6 @@ def _cross_check(data: Mapping[str, Any]) -> list[str]:
     health_channel = service.get("health_channel")
     if isinstance(health_channel, str) and health_channel not in channels:
         problems.append(f"service.health_channel: channel {health_channel!r} is not defined under channels")
-    for name, url in channels.items():
-        if isinstance(url, str) and "${" not in url and not _is_apprise_url(url):
-            scheme = url.split("://", 1)[0] if "://" in url else "no scheme"
-            problems.append(f"channels.{name}: not a notification URL apprise understands ({scheme}://...)")
     return problems
 
 
@@ -466,12 +370,6 @@ def _is_address(host: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _is_apprise_url(url: str) -> bool:
-    from alerts.channels import is_channel_url
-
-    return is_channel_url(url)
 
 
 def _duplicates(section: str, names: list[object]) -> list[str]:
@@ -485,190 +383,3 @@ def _duplicates(section: str, names: list[object]) -> list[str]:
         else:
             seen[name] = index
     return problems
-
-
-def expand_environment(data: Any, environ: Mapping[str, str], path: str = "") -> tuple[Any, list[str]]:
-    """Replace ``${VAR}`` and ``${VAR:-default}`` in every string of ``data``; returns (data, problems)."""
-    problems: list[str] = []
-    if isinstance(data, dict):
-        out = {}
-        for key, value in data.items():
-            out[key], sub = expand_environment(value, environ, f"{path}.{key}" if path else str(key))
-            problems += sub
-        return out, problems
-    if isinstance(data, list):
-        items = []
-        for index, value in enumerate(data):
-            item, sub = expand_environment(value, environ, f"{path}[{index}]")
-            items.append(item)
-            problems += sub
-        return items, problems
-    if isinstance(data, str):
-
-        def replace(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
-            problems.append(f"{path}: environment variable {name} is not set (referenced as ${{{name}}})")
-            return match.group(0)
-
-        return _ENV_REFERENCE.sub(replace, data), problems
-    return data, problems
-
-
-def _location(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
-
-
-def _describe(error: Mapping[str, Any]) -> list[str]:
-    loc = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
-    path = _location(loc)
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(loc[:-1])
-        hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
-        return [f"{path}: unknown key{hint}"]
-    message = str(error["msg"]).removeprefix("Value error, ")
-    if kind == "missing":
-        message = "required"
-    lines = message.split("\n")
-    if kind == "value_error" and not path:
-        # Whole-config checks already carry their own paths.
-        return lines
-    return [f"{path}: {line}" if path else line for line in lines]
-
-
-def _allowed_keys(loc: tuple[int | str, ...]) -> list[str]:
-    model: type[BaseModel] = Config
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(str(part))
-        if field is None:
-            return []
-        annotation = field.annotation
-        inner = getattr(annotation, "__args__", (annotation,))
-        candidates = [t for t in inner if isinstance(t, type) and issubclass(t, BaseModel)]
-        if not candidates:
-            return []
-        model = candidates[0]
-    return list(model.model_fields)
-
-
-def validate_config(data: Any, environ: Mapping[str, str] | None = None, base_dir: Path | None = None) -> Config:
-    """Validate already-parsed YAML data; raises ConfigError listing every problem by its path."""
-    environ = os.environ if environ is None else environ
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(["the top level must be a mapping (database, crawl, sources, channels, rules)"])
-    data, problems = expand_environment(data, environ)
-    # Before anything logs a URL of this config (apprise does, when a channel URL is checked).
-    hide_in_logs(_secrets_in(data, environ))
-    config: Config | None = None
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            problems.extend(_describe(error))
-        problems.extend(_cross_check(data))
-    if problems or config is None:
-        raise ConfigError(list(dict.fromkeys(problems)))
-    return _apply_environment(config, environ, base_dir)
-
-
-def _secrets_in(data: Mapping[str, Any], environ: Mapping[str, str]) -> list[str]:
-    """Every value of the (raw) config that may be secret: channel URLs' passwords and tokens, the database's
-    and Redis's passwords, the web token."""
-    from alerts.channels import url_secrets
-
-    def section(name: str) -> Mapping[str, Any]:
-        value = data.get(name)
-        return value if isinstance(value, Mapping) else {}
-
-    channels = section("channels")
-    found = [secret for url in channels.values() if isinstance(url, str) for secret in url_secrets(url)]
-    for url in (section("database").get("url"), environ.get(DATABASE_URL_ENV)):
-        if isinstance(url, str):
-            try:
-                found.append(make_url(url).password or "")
-            except ArgumentError:
-                pass
-    for url in (section("redis").get("url"), environ.get(REDIS_URL_ENV)):
-        if isinstance(url, str):
-            try:
-                password = urlsplit(url).password or ""
-            except ValueError:
-                continue
-            found += [password, unquote(password)]
-    token = section("web").get("token")
-    if isinstance(token, str):
-        found.append(token)
-    return found
-
-
-def _apply_environment(config: Config, environ: Mapping[str, str], base_dir: Path | None) -> Config:
-    url = environ.get(DATABASE_URL_ENV) or _relative_to(config.database.url, base_dir)
-    if url != config.database.url:
-        try:
-            database = DatabaseConfig(url=url)
-        except ValidationError as exc:
-            raise ConfigError([f"{DATABASE_URL_ENV}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"]) from exc
-        config = config.model_copy(update={"database": database})
-    if redis_url := environ.get(REDIS_URL_ENV):
-        try:
-            redis = RedisConfig(**{**config.redis.model_dump(), "url": redis_url})
-        except ValidationError as exc:
-            raise ConfigError([f"{REDIS_URL_ENV}: {exc.errors()[0]['msg'].removeprefix('Value error, ')}"]) from exc
-        config = config.model_copy(update={"redis": redis})
-    return config
-
-
-def _relative_to(url: str, base_dir: Path | None) -> str:
-    """Anchor a relative SQLite path at the config file's folder, so the archive does not depend on the cwd."""
-    prefix = "sqlite:///"
-    if base_dir is None or not url.startswith(prefix):
-        return url
-    path = url[len(prefix) :]
-    if not path or path.startswith("/") or path == ":memory:" or path.startswith("file:"):
-        return url
-    return prefix + str((base_dir / path).resolve())
-
-
-def find_config_path(path: str | os.PathLike[str] | None, environ: Mapping[str, str] | None = None) -> Path:
-    environ = os.environ if environ is None else environ
-    return Path(path or environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
-
-
-def load_config(path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read and validate config.yaml (``--config``, else ``$NEWSMON_CONFIG``, else ./config.yaml).
-
-    Raises:
-        ConfigError: the file is missing, is not YAML, or fails validation (every problem listed).
-    """
-    config_path = find_config_path(path, environ)
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError([f"{config_path} not found; pass --config PATH or set {CONFIG_PATH_ENV}"]) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([f"cannot read {config_path}: {exc}"]) from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError([f"not valid YAML{where}: {problem}"], path=str(config_path)) from exc
-    try:
-        return validate_config(data, environ, base_dir=config_path.resolve().parent)
-    except ConfigError as exc:
-        raise ConfigError(exc.problems, path=str(config_path)) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from difflib import SequenceMatcher
 from io import StringIO
 from pathlib import Path
@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
-from newsmon.config import load_config
+from newsmon.config_load import Check, load_config
 from newsmon.errors import ConfigError, NewsmonError, one_line
 
 
-def write_source(path: Path, entry: Mapping[str, str]) -> None:
+def write_source(path: Path, entry: Mapping[str, str], checks: Sequence[Check] = ()) -> None:
     """Append ``entry`` to the sources of the config file, keeping its comments and layout.
 
     The new file is written beside the old one and validated (``load_config``) before it replaces it: a config
@@ -36,7 +36,7 @@ def write_source(path: Path, entry: Mapping[str, str]) -> None:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(edited)
         try:
-            load_config(temporary, environ=os.environ)
+            load_config(temporary, environ=os.environ, checks=checks)
         except ConfigError as exc:
             raise NewsmonError(f"not added: the config would not validate: {'; '.join(exc.problems)}") from None
         os.chmod(temporary, target.stat().st_mode & 0o7777)

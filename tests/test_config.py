@@ -10,7 +10,9 @@ import pytest
 import yaml
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
-from newsmon.config import Config, ConfigError, load_config, parse_duration, validate_config
+from newsmon.config import Config, ConfigError
+from newsmon.config_load import load_config, validate_config
+from newsmon.moments import parse_duration
 from tests.conftest import REPO, run_newsmon
 
 

@@ -33,7 +33,8 @@ import yaml
 from sqlalchemy.engine import make_url
 
 from newsmon.cli import cli
-from newsmon.config import Config, load_config
+from newsmon.config import Config
+from newsmon.config_load import load_config
 
 REPO = Path(__file__).resolve().parents[1]
 HEALTH_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/healthz")

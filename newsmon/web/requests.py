@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from db.models import MAX_ID
 from db.search import Filters, Sort
-from newsmon.config import Config, parse_moment
+from newsmon.config import Config
+from newsmon.moments import parse_moment
 
 MAX_LIMIT = 200
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from alerts.channels import mask_secrets
+from newsmon.secrets import mask_secrets
 from newsmon.cli import cli
 from tests.conftest import write_config
 

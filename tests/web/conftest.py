@@ -19,7 +19,8 @@ from alerts.outbox import AlertPlan, match_unmatched
 from db.queries import record_crawl_run, store_article, sync_sources
 from db.records import SourceTally
 from db.session import open_database, session_factory
-from newsmon.config import Config, validate_config
+from newsmon.config import Config
+from newsmon.config_load import validate_config
 from newsmon.web.app import create_app
 from newsmon.web.serve import listening_socket, make_server
 from tests.factories import make_article
