@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
 from alerts.query import Term
-from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
-from db.queries import insert_ignoring_conflicts
 from alerts.search import query_candidates
+from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
 from db.search import Filters, Sort
+from db.storage import insert_ignoring_conflicts
 from newsmon.config import Config, RuleConfig
 
 logger = logging.getLogger(__name__)

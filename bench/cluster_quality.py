@@ -36,8 +36,9 @@ from crawler.urls import canonical_url
 from db.clusters import ClusterPolicy
 from db.models import Story
 from db.neardup import fingerprint
-from db.queries import store_article, sync_sources
 from db.session import open_database, session_factory
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.config import SourceConfig
 from newsmon.errors import ExtractionError
 

@@ -31,8 +31,9 @@ from crawler.extract import Article, content_hash
 from db.clusters import ClusterPolicy, band_keys
 from db.models import Source, Story, StoryBand
 from db.neardup import fingerprint
-from db.queries import store_article, sync_sources
 from db.session import open_database, session_factory
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.config import SourceConfig
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

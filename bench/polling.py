@@ -36,8 +36,8 @@ from bench.feedfarm import FeedFarm
 from bench.procs import tree_rss_kib
 from crawler.urls import canonical_url
 from db.models import CrawlRun, Story, StoryUrl
-from db.queries import sync_sources
 from db.session import open_database
+from db.sources import sync_sources
 from newsmon.config_load import load_config
 from newsmon.logging import configure_logging
 from scheduler.service import Service

@@ -26,12 +26,12 @@ from pathlib import Path
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from alerts.search import search
 from bench.archives import archive_url, p95
 from db.models import Story
-from db.queries import sync_sources
-from alerts.search import search
 from db.search import Filters, Sort, index_stories
 from db.session import open_database, session_factory
+from db.sources import sync_sources
 from newsmon.config import SourceConfig
 from newsmon.stories import timeline
 

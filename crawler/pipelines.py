@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.report import CrawlReport
 from db.clusters import ClusterPolicy, prune_bands
-from db.queries import StoreOutcome, known_urls, store_article, sync_sources
 from db.records import Article
 from db.session import database_error, make_engine, session_factory
+from db.sources import sync_sources
+from db.storage import StoreOutcome, known_urls, store_article
 from newsmon.errors import StorageError
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from crawler.report import CrawlReport
 from crawler.settings import build_settings
 from crawler.spiders.news import NewsSpider
 from db.clusters import cluster_policy
-from db.queries import record_crawl_run
 from db.records import SourceTally
 from db.session import open_database, session_factory, storage_errors
+from db.sources import record_crawl_run
 from newsmon.config import Config, SourceConfig
 from newsmon.errors import ConfigError
 from newsmon.logging import scrapy_level

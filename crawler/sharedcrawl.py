@@ -33,10 +33,10 @@ from crawler.settings import build_settings
 from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
 from db.clusters import cluster_policy
-from db.queries import listing_validators
 from db.records import SourceTally
 from db.runs import RunDelta, add_to_run, is_open
 from db.session import database_error, open_database, session_factory, storage_errors
+from db.sources import listing_validators
 from newsmon.config import Config, SourceConfig
 from newsmon.errors import one_line
 from newsmon.logging import scrapy_level

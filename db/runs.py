@@ -20,8 +20,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import CrawlProblem, CrawlRun, Source
-from db.queries import remember_validators
 from db.records import CrawlFigures
+from db.sources import remember_validators
 from newsmon.errors import one_line
 
 RUNNING = "running"

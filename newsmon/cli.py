@@ -14,9 +14,9 @@ from db.models import MAX_ID
 from newsmon import __version__
 from newsmon.config import Config
 from newsmon.config_load import Check, find_config_path, load_config
-from newsmon.moments import parse_duration, parse_moment
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
+from newsmon.moments import parse_duration, parse_moment
 from newsmon.output import format_option, health_record, story_record, write_json, write_records
 
 if TYPE_CHECKING:
@@ -156,7 +156,9 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
     line, when the database cannot be written (another process holding SQLite's write lock).
     """
     from crawler.runner import run_crawl
-    from db.records import SourceTally
+    from dataclasses import asdict
+
+    from db.records import CrawlFigures, SourceTally
 
     config = state.config
     on_terminal = sys.stderr.isatty()
@@ -169,20 +171,7 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
     # The next steps, each of its own: match what the crawl stored, then send what that queued.
     matched, delivery = _match_and_deliver(config, deliver)
     rows = [
-        {
-            "source": t.name,
-            "status": t.status,
-            "links": t.links,
-            "new": t.new,
-            "duplicate": t.duplicate,
-            "known": t.known,
-            "failed": t.failed,
-            "error": t.error,
-            "problems": [{"url": url, "reason": reason} for url, reason in t.problems],
-            "seconds": round((t.finished_at - t.started_at).total_seconds(), 3) if t.finished_at else None,
-            "max_age": t.max_age,
-            "retry_after": t.retry_after,
-        }
+        {**asdict(CrawlFigures.from_tally(t)), "problems": [{"url": url, "reason": reason} for url, reason in t.problems]}
         for t in report.tallies.values()
     ]
     totals = report.totals()
@@ -503,7 +492,7 @@ def _export_columns() -> list[str]:
 @pass_state
 def export(state: State, since: datetime | None, fmt: str) -> None:
     """Every stored story with its metadata and text, streamed (jsonl or csv)."""
-    from db.queries import iter_stories
+    from db.reading import iter_stories
 
     with _archive(state) as session:
         count = write_records((story_record(s) for s in iter_stories(session, since)), fmt, _export_columns())
@@ -561,7 +550,7 @@ def alerts_test(state: State, rule: str, since: datetime, fmt: str) -> None:
 @pass_state
 def alerts_log(state: State, since: datetime, status: str | None, limit: int, fmt: str) -> None:
     """Deliveries and failures, newest first (channel URLs are never shown)."""
-    from db.queries import outbox_log
+    from db.reading import outbox_log
 
     with _archive(state) as session:
         rows = [

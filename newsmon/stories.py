@@ -20,7 +20,7 @@ from alerts.query import Term, parse_query
 from alerts.render import highlights, snippet
 from alerts.search import candidate_texts, search
 from db.clusters import cluster_copies, story_versions, summarise
-from db.queries import get_story
+from db.reading import get_story
 from db.search import Filters, Sort, newest, published_moments
 from newsmon.output import story_record
 

@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.queries import record_crawl_run, sync_sources
 from db.records import CrawlFigures, SourceTally
 from db.runs import give_up, open_runs
 from db.session import database_error
+from db.sources import record_crawl_run, sync_sources
 from newsmon.config import ServiceConfig, SourceConfig
 from scheduler.batches import BatchResult, CrawlProcess
 from scheduler.due import DueSources

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.health import source_health
 from db.models import Source
-from db.queries import sync_sources
+from db.records import CrawlFigures
+from db.sources import sync_sources
 from newsmon.config import ServiceConfig, SourceConfig
 from scheduler.health_notices import announce_changes
 from scheduler.http import ServiceMetrics
-from db.records import CrawlFigures
 from scheduler.polling import NextPoll, next_poll
 
 logger = logging.getLogger(__name__)

@@ -11,9 +11,9 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from crawler.sharedqueue import job, redis_address, sources_key
-from db.queries import sync_sources
 from db.runs import finished_runs, give_up, open_run
 from db.session import database_error
+from db.sources import sync_sources
 from newsmon.errors import one_line
 from scheduler.dispatch import Crawling, Dispatcher, Periodic
 

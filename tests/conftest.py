@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import email
 import email.policy
+import json
 import os
 import socket
 import subprocess
 import threading
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -150,6 +152,33 @@ def write_config(path: Path, database_url: str, sources: list[dict[str, Any]], *
     data = {"database": {"url": database_url}, "crawl": crawl, "sources": sources, **extra}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class Crawled:
+    """What `newsmon crawl --format json` reported: the whole report, its rows by source, and its stderr."""
+
+    report: dict[str, Any]
+    stderr: str
+
+    @property
+    def rows(self) -> dict[str, dict[str, Any]]:
+        return {row["source"]: row for row in self.report["sources"]}
+
+    @property
+    def only(self) -> dict[str, Any]:
+        """The row of the crawl's one source."""
+        (row,) = self.report["sources"]
+        return row
+
+
+def crawl(config: Path, *args: str, options: Sequence[str] = ()) -> Crawled:
+    """`newsmon [options] --config CONFIG crawl --format json [args]`, which must run to the end (exit 0, no
+    traceback)."""
+    result = run_newsmon(*options, "--config", str(config), "crawl", "--format", "json", *args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return Crawled(json.loads(result.stdout), result.stderr)
 
 
 def run_newsmon(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.outbox import AlertPlan, record_matches
 from crawler.extract import Article, content_hash
 from db.models import Story
-from db.queries import StoreOutcome, store_article, sync_sources
+from db.sources import sync_sources
+from db.storage import StoreOutcome, store_article
 from newsmon.config import RuleConfig, SourceConfig
 
 LOREM = (

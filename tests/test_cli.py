@@ -13,8 +13,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from db.queries import store_article, sync_sources
 from db.session import head_revision, open_database
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.cli import cli
 from newsmon.config import SourceConfig
 from tests.conftest import run_newsmon, write_config

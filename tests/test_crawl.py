@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.models import CrawlProblem, CrawlRun, Story
 from db.session import make_engine
-from tests.conftest import run_newsmon, write_config
+from tests.conftest import crawl, run_newsmon, write_config
 from tests.servers import Outlet, article_page, rfc822, rss
 
 PARAGRAPHS = [
@@ -38,13 +38,6 @@ def _stories(database_url: str) -> list[Story]:
     return stories
 
 
-def _crawl(config: Path, *args: str) -> dict:
-    result = run_newsmon("--config", str(config), "crawl", "--format", "json", *args)
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr
-    return json.loads(result.stdout)
-
-
 def test_crawl_stores_clean_stories_once_across_outlets_and_crawls(
     tmp_path: Path, database_url: str, outlet: Outlet, second_outlet: Outlet
 ) -> None:
@@ -63,7 +56,7 @@ def test_crawl_stores_clean_stories_once_across_outlets_and_crawls(
         {"name": "outlet-b", "feed": second_outlet.url("/rss")},
     ])
 
-    summary = _crawl(config)
+    summary = crawl(config).report
 
     assert summary["totals"]["new"] == 2
     assert summary["totals"]["duplicate"] == 1
@@ -79,7 +72,7 @@ def test_crawl_stores_clean_stories_once_across_outlets_and_crawls(
 
     # A second crawl fetches no article page again.
     hits = dict(outlet.hits)
-    again = _crawl(config)
+    again = crawl(config).report
     assert again["totals"]["new"] == 0 and again["totals"]["known"] == 3
     assert outlet.hits["/world/2026/11/23/geneva-talks-peace-plan"] == hits["/world/2026/11/23/geneva-talks-peace-plan"] == 1
     assert outlet.hits["/feed.xml"] == 2
@@ -106,7 +99,7 @@ def test_a_broken_source_is_reported_in_one_line_and_the_others_go_on(
         {"name": "refused", "feed": "http://127.0.0.1:9/feed.xml"},
     ])
 
-    summary = _crawl(config)
+    summary = crawl(config).report
 
     by_name = {row["source"]: row for row in summary["sources"]}
     # The subscribe-to-read page is stored as a paywalled story (known, never alerted on), not as a problem.
@@ -137,7 +130,7 @@ def test_private_addresses_are_refused_unless_allowed(tmp_path: Path, database_u
     outlet.add("/feed.xml", rss([]), content_type="application/rss+xml")
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "local", "feed": outlet.url("/feed.xml")}],
                           crawl={"allow_private_networks": False})
-    summary = _crawl(config)
+    summary = crawl(config).report
     assert summary["sources"][0]["error"].startswith("refused: 127.0.0.1 is not a public address")
     assert outlet.hits["/feed.xml"] == 0
 
@@ -165,7 +158,7 @@ def test_sitemap_index_gzip_and_section_page_sources(tmp_path: Path, database_ur
         {"name": "world-page", "page": outlet.url("/world/")},
     ])
 
-    summary = _crawl(config)
+    summary = crawl(config).report
 
     assert summary["totals"]["new"] == 3, summary
     stories = {s.title: s for s in _stories(database_url)}
@@ -180,7 +173,7 @@ def test_crawl_names_sources_and_rejects_unknown_ones(tmp_path: Path, outlet: Ou
         {"name": "a", "feed": outlet.url("/a.xml")},
         {"name": "b", "feed": outlet.url("/b.xml")},
     ])
-    summary = _crawl(config, "a")
+    summary = crawl(config, "a").report
     assert [row["source"] for row in summary["sources"]] == ["a"]
     result = run_newsmon("--config", str(config), "crawl", "nope")
     assert result.returncode == 2
@@ -201,7 +194,7 @@ def test_every_real_edge_case_feed_is_crawled_without_stopping_the_others(
     config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", sources,
                           crawl={"timeout": 3})
     # The edge-case items link to the real outlets' hosts; with private networks allowed, they fail fast here.
-    summary = _crawl(config)
+    summary = crawl(config).report
     by_name = {row["source"]: row for row in summary["sources"]}
     assert by_name["good"]["new"] == 1
     assert len(by_name) == len(sources)
@@ -235,14 +228,14 @@ def test_a_story_the_feed_says_changed_is_fetched_again_and_kept_as_versions(
     published = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
     outlet.add("/atom.xml", _atom([("Geneva talks", url, published, published)]), content_type="application/atom+xml")
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": outlet.url("/atom.xml")}])
-    assert _crawl(config)["totals"]["new"] == 1
+    assert crawl(config).report["totals"]["new"] == 1
     _age_stories(database_url, timedelta(hours=2))  # as if that crawl ran two hours ago (re-reads are hourly at most)
 
     changed = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
     outlet.add(path, _page("Geneva talks: a deal on prisoners", "Both sides agreed to exchange 1,200 prisoners."))
     outlet.add("/atom.xml", _atom([("Geneva talks", url, published, changed)]), content_type="application/atom+xml")
-    second = _crawl(config)
-    third = _crawl(config)  # nothing changed since: not fetched again
+    second = crawl(config).report
+    third = crawl(config).report  # nothing changed since: not fetched again
 
     assert second["totals"]["new"] == 0 and outlet.hits[path] == 2 and third["totals"]["known"] == 1
     [story] = _stories(database_url)

@@ -15,8 +15,9 @@ from subprocess import CompletedProcess
 
 import pytest
 
-from db.queries import store_article, sync_sources
 from db.session import open_database, session_factory
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.config import SourceConfig
 from tests.conftest import run_newsmon, write_config
 from tests.factories import make_article

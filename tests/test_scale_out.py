@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from crawler.sharedqueue import job, sources_key
 from db.models import CrawlRun, Source, Story, StoryUrl
-from db.queries import sync_sources
 from db.runs import give_up, open_run
 from db.session import make_engine
+from db.sources import sync_sources
 from newsmon.config import SourceConfig
 from tests.conftest import REPO, run_newsmon, write_config
 from tests.processes import wait_until

@@ -33,8 +33,9 @@ from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
-from db.queries import listing_validators, stored_read_at
 from db.session import database_error, make_engine
+from db.sources import listing_validators
+from db.storage import stored_read_at
 from newsmon.config import SourceConfig, SourceKind
 from newsmon.errors import ExtractionError, one_line
 

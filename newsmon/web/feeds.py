@@ -25,7 +25,7 @@ from alerts.matching import positive_terms
 from alerts.query import parse_query
 from alerts.render import one_line, snippet
 from db.models import RuleMatch
-from db.queries import rule_matches
+from db.reading import rule_matches
 from newsmon.config import Config, RuleConfig
 from newsmon.web.api import Problem
 from newsmon.web.requests import ArchiveSession, CurrentConfig

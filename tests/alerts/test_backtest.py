@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from db.models import OutboxMessage, RuleMatch, Story
-from db.queries import store_article, sync_sources
 from db.session import session_factory
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.cli import cli
 from newsmon.config import SourceConfig
 from tests.conftest import write_config

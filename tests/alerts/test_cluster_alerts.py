@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from alerts.delivery import deliver_pending
 from alerts.outbox import AlertPlan, record_matches
 from db.models import OutboxMessage, RuleMatch, Story
-from db.queries import StoreOutcome, store_article, sync_sources
 from db.session import session_factory
+from db.sources import sync_sources
+from db.storage import StoreOutcome, store_article
 from newsmon.config import RuleConfig, SourceConfig
 from tests.factories import make_article
 from tests.servers import Webhook, filler

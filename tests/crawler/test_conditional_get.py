@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from tests.conftest import run_newsmon, write_config
+from tests.conftest import crawl, write_config
 from tests.servers import Outlet, article_page, rss
 
 PARAGRAPHS = [
@@ -23,12 +22,6 @@ def _serve(outlet: Outlet, count: int, **validators: str) -> str:
     return outlet.add("/rss.xml", rss(items), content_type="application/rss+xml", **validators)
 
 
-def _crawl(config: Path) -> dict:
-    result = run_newsmon("--config", str(config), "crawl", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)["sources"][0]
-
-
 def _feed_headers(outlet: Outlet) -> dict[str, str]:
     return [headers for path, headers in outlet.requests if path == "/rss.xml"][-1]
 
@@ -36,18 +29,18 @@ def _feed_headers(outlet: Outlet) -> dict[str, str]:
 def test_an_unchanged_feed_answers_304_and_a_changed_one_is_read(tmp_path: Path, database_url: str, outlet: Outlet) -> None:
     feed = _serve(outlet, 2, etag='"v1"')
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": feed}])
-    first = _crawl(config)
+    first = crawl(config).only
     assert (first["status"], first["new"]) == ("ok", 2)
     assert "If-None-Match" not in _feed_headers(outlet)
 
-    second = _crawl(config)
+    second = crawl(config).only
     assert _feed_headers(outlet)["If-None-Match"] == '"v1"'
     assert (second["status"], second["links"], second["new"]) == ("unchanged", 0, 0)
 
     _serve(outlet, 3, etag='"v2"')  # a new story: a new ETag
-    third = _crawl(config)
+    third = crawl(config).only
     assert (third["status"], third["new"], third["known"]) == ("ok", 1, 2)
-    assert _crawl(config)["status"] == "unchanged"
+    assert crawl(config).only["status"] == "unchanged"
     assert _feed_headers(outlet)["If-None-Match"] == '"v2"'
 
 
@@ -55,8 +48,8 @@ def test_last_modified_alone_is_used_too(tmp_path: Path, database_url: str, outl
     stamp = "Tue, 24 Nov 2026 06:00:00 GMT"
     feed = _serve(outlet, 1, last_modified=stamp)
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": feed}])
-    assert _crawl(config)["new"] == 1
-    assert _crawl(config)["status"] == "unchanged"
+    assert crawl(config).only["new"] == 1
+    assert crawl(config).only["status"] == "unchanged"
     assert _feed_headers(outlet)["If-Modified-Since"] == stamp
 
 
@@ -64,22 +57,22 @@ def test_a_listing_read_with_a_failed_page_is_read_again_in_full(tmp_path: Path,
     feed = _serve(outlet, 2, etag='"v1"')
     outlet.routes["/world/story-2.html"].status = 404  # listed before the page went up
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": feed}])
-    first = _crawl(config)
+    first = crawl(config).only
     assert (first["status"], first["new"], first["failed"]) == ("partial", 1, 1)
 
     outlet.routes["/world/story-2.html"].status = 200
-    second = _crawl(config)  # no 304: the story that failed is fetched and stored
+    second = crawl(config).only  # no 304: the story that failed is fetched and stored
     assert "If-None-Match" not in _feed_headers(outlet)
     assert (second["status"], second["new"]) == ("ok", 1)
-    assert _crawl(config)["status"] == "unchanged"
+    assert crawl(config).only["status"] == "unchanged"
 
 
 def test_a_source_given_another_url_forgets_the_old_validators(tmp_path: Path, database_url: str, outlet: Outlet) -> None:
     feed = _serve(outlet, 1, etag='"v1"')
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": feed}])
-    assert _crawl(config)["status"] == "ok"
+    assert crawl(config).only["status"] == "ok"
     moved = outlet.add("/feeds/world.xml", outlet.routes["/rss.xml"].body, content_type="application/rss+xml",
                        etag='"v1"')
     write_config(tmp_path / "config.yaml", database_url, [{"name": "wire", "feed": moved}])
-    assert _crawl(config)["status"] == "ok"
+    assert crawl(config).only["status"] == "ok"
     assert "If-None-Match" not in [headers for path, headers in outlet.requests if path == "/feeds/world.xml"][-1]

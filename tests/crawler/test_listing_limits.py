@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tests.conftest import run_newsmon, write_config
+from tests.conftest import crawl, write_config
 from tests.servers import Outlet, article_page, rss
 
 NOW = datetime.now(UTC)
@@ -23,11 +22,10 @@ def _urlset(entries: list[tuple[str, datetime | None]]) -> str:
     return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
 
 
-def _crawl(tmp_path: Path, sources: list[dict[str, str]], **crawl: object) -> dict[str, dict[str, object]]:
-    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", sources, crawl=crawl)
-    result = run_newsmon("--config", str(config), "crawl", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    return {row["source"]: row for row in json.loads(result.stdout)["sources"]}
+def _crawl(tmp_path: Path, sources: list[dict[str, str]], **settings: object) -> dict[str, dict[str, object]]:
+    """The rows of a crawl of ``sources`` with these crawl settings, by source."""
+    return crawl(write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}", sources,
+                              crawl=settings)).rows
 
 
 def test_only_sitemap_entries_within_the_window_are_fetched(tmp_path: Path, outlet: Outlet) -> None:

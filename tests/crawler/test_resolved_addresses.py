@@ -6,7 +6,6 @@ resolution, no override. Where it resolves to a public address the test skips an
 
 from __future__ import annotations
 
-import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 
 from crawler.safety import PrivateAddressRefused, PublicOnlyResolver
-from tests.conftest import run_newsmon, write_config
+from tests.conftest import crawl, write_config
 from tests.servers import Outlet, article_page, filler, rss
 
 
@@ -29,14 +28,13 @@ def _local_name() -> str:
     return name
 
 
-def _crawl(tmp_path: Path, feed_url: str, *args: str, **crawl: object) -> tuple[dict[str, Any], str]:
+def _crawl(tmp_path: Path, feed_url: str, *options: str, **settings: object) -> tuple[dict[str, Any], str]:
     """The crawl's row of its one source, and what it wrote on stderr."""
     config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}",
-                          [{"name": "named", "feed": feed_url}], crawl=crawl)
-    result = run_newsmon("--config", str(config), *args, "crawl", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    assert "deprecated" not in result.stderr.lower()  # the resolver is set the way this Scrapy wants it
-    return json.loads(result.stdout)["sources"][0], result.stderr
+                          [{"name": "named", "feed": feed_url}], crawl=settings)
+    crawled = crawl(config, options=options)
+    assert "deprecated" not in crawled.stderr.lower()  # the resolver is set the way this Scrapy wants it
+    return crawled.only, crawled.stderr
 
 
 def _refusal(name: str) -> str:
@@ -74,14 +72,14 @@ def test_links_to_a_refused_name_cost_one_lookup_and_one_line_each_and_are_not_r
     feed_url = outlet.add("/feed.xml", rss([{"title": "Fine", "link": fine}] + [
         {"title": f"Inside {n}", "link": url} for n, url in enumerate(inside)]), content_type="application/rss+xml")
     # The outlet itself is allowed by its address; the same server under the machine's name is not.
-    crawl = {"allow_private_networks": False, "private_hosts": ["127.0.0.1"], "obey_robots_txt": True}
-    row, stderr = _crawl(tmp_path, feed_url, **crawl)
+    settings = {"allow_private_networks": False, "private_hosts": ["127.0.0.1"], "obey_robots_txt": True}
+    row, stderr = _crawl(tmp_path, feed_url, **settings)
     assert (row["status"], row["new"], row["failed"]) == ("partial", 1, 3)
     assert sorted(row["problems"], key=lambda p: p["url"]) == [{"url": url, "reason": _refusal(name)} for url in inside]
     assert_one_line_per_refused_url(stderr, inside)
     assert [path for path in outlet.hits if path.startswith("/inside/")] == []  # never connected
     # At -vv, the resolver's and the retries' own lines show that the name was looked up once and nothing retried.
-    _, debug = _crawl(tmp_path, feed_url, "-vv", **crawl)
+    _, debug = _crawl(tmp_path, feed_url, "-vv", **settings)
     assert len([line for line in debug.splitlines() if f"looked up {name}: 127.0.0.1 is not a public" in line]) == 1
     assert "Retrying" not in debug and "Gave up retrying" not in debug
 

@@ -13,8 +13,9 @@ from crawler.extract import Article
 from db.clusters import ClusterPolicy, place_unclustered, prune_bands
 from db.models import Story, StoryBand
 from db.neardup import BANDS, fingerprint, similarity
-from db.queries import store_article, sync_sources
 from db.session import session_factory
+from db.sources import sync_sources
+from db.storage import store_article
 from newsmon.config import SourceConfig
 from tests.factories import make_article
 

@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from db.health import source_health
-from db.queries import record_crawl_run, store_article, sync_sources
 from db.records import SourceTally
 from db.session import session_factory
+from db.sources import record_crawl_run, sync_sources
+from db.storage import store_article
 from newsmon.config import SourceConfig
 from tests.conftest import run_newsmon, write_config
 from tests.factories import make_article

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.sharedcrawl import SharedReport
 from db.models import CrawlRun, Source
-from db.queries import sync_sources
 from db.runs import RunDelta, add_to_run, finished_runs, give_up, open_run
 from db.session import session_factory
+from db.sources import sync_sources
 from newsmon.config import SourceConfig
 
 NOW = datetime.now(UTC)

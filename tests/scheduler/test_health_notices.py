@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 from alerts.render import render_notice
 from db.health import SourceHealth
 from db.models import OutboxMessage
-from db.queries import sync_sources
 from db.session import session_factory
+from db.sources import sync_sources
 from newsmon.config import SourceConfig
 from scheduler.health_notices import NOTICE_RULE, announce_changes
 

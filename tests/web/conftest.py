@@ -16,9 +16,10 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from alerts.outbox import AlertPlan, match_unmatched
-from db.queries import record_crawl_run, store_article, sync_sources
 from db.records import SourceTally
 from db.session import open_database, session_factory
+from db.sources import record_crawl_run, sync_sources
+from db.storage import store_article
 from newsmon.config import Config
 from newsmon.config_load import validate_config
 from newsmon.web.app import create_app

@@ -1,25 +1,26 @@
-"""Query functions of the archive. Each takes a session; the caller owns the transaction."""
+"""Storing what the crawl hands over: a new story, one more URL of a stored one, or its next version; and
+the insert that lets the unique constraints decide. Each function takes a session; the caller owns the
+transaction."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Insert, Table, func, or_, select, update
+from sqlalchemy import Insert, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.clusters import ClusterPolicy, place_story
-from db.models import CrawlProblem, CrawlRun, OutboxMessage, RuleMatch, Source, Story, StoryUrl, StoryVersion
+from db.models import Story, StoryUrl, StoryVersion
 from db.neardup import fingerprint
 from db.search import index_story
 
 if TYPE_CHECKING:
-    from db.records import Article, SourceTally
-    from newsmon.config import SourceConfig
+    from db.records import Article
 
 # Bound parameters per IN (...) query: SQLite allows 32,766, PostgreSQL 65,535.
 _CHUNK = 500
@@ -45,23 +46,6 @@ def _insert_statement(dialect: str, table: Table) -> Insert:
     # as parameters skips both the statement construction and the ORM's bulk-insert path.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing().returning(next(iter(table.primary_key.columns)))
-
-
-def sync_sources(session: Session, sources: Sequence[SourceConfig], now: datetime) -> dict[str, int]:
-    """Make the sources table agree with the config for these sources; returns name -> id."""
-    existing = {s.name: s for s in session.scalars(select(Source).where(Source.name.in_([s.name for s in sources])))}
-    for config in sources:
-        row = existing.get(config.name)
-        if row is None:
-            insert_ignoring_conflicts(
-                session, Source, {"name": config.name, "kind": config.kind.value, "url": config.url, "created_at": now}
-            )
-        elif (row.kind, row.url) != (config.kind.value, config.url):
-            # Another listing: the validators of the old one mean nothing for it.
-            row.kind, row.url, row.etag, row.last_modified = config.kind.value, config.url, None, None
-    session.flush()
-    rows = session.execute(select(Source.name, Source.id).where(Source.name.in_([s.name for s in sources])))
-    return {name: id_ for name, id_ in rows}
 
 
 def known_urls(session: Session, urls: Iterable[str]) -> set[str]:
@@ -157,89 +141,6 @@ def store_article(
     return outcome, story_id
 
 
-def record_crawl_run(session: Session, source_id: int, tally: SourceTally) -> CrawlRun:
-    run = CrawlRun(
-        source_id=source_id,
-        started_at=tally.started_at,
-        finished_at=tally.finished_at,
-        status=tally.status,
-        links=tally.links,
-        new=tally.new,
-        duplicate=tally.duplicate,
-        known=tally.known,
-        failed=tally.failed,
-        error=tally.error,
-        problems=[CrawlProblem(url=url, reason=reason) for url, reason in tally.problems],
-    )
-    session.add(run)
-    remember_validators(session, source_id, tally.status, tally.validators)
-    return run
-
-
-def remember_validators(
-    session: Session, source_id: int, status: str, validators: tuple[str | None, str | None]
-) -> None:
-    """Keep the listing's validators only after a complete read, so that a 304 never hides a story.
-
-    If a page of the listing failed, or the listing itself, the validators are dropped: the next crawl reads
-    the whole listing again and retries what was not stored. An unchanged listing keeps what it had.
-    """
-    if status == "unchanged":
-        return
-    etag, last_modified = validators if status == "ok" else (None, None)
-    session.execute(update(Source).where(Source.id == source_id).values(etag=etag, last_modified=last_modified))
-
-
-def listing_validators(
-    session: Session, names: Sequence[str] | None = None
-) -> dict[tuple[str, str], tuple[str | None, str | None]]:
-    """(source name, listing URL) -> (ETag, Last-Modified) of every source that has any (of ``names`` only,
-    when given)."""
-    query = select(Source.name, Source.url, Source.etag, Source.last_modified).where(
-        or_(Source.etag.is_not(None), Source.last_modified.is_not(None))
-    )
-    rows = session.execute(query.where(Source.name.in_(names)) if names is not None else query)
-    return {(name, url): (etag, last_modified) for name, url, etag, last_modified in rows}
-
-
-def iter_stories(session: Session, since: datetime | None = None, batch: int = 500) -> Iterator[Story]:
-    """Every stored story, oldest first, streamed in batches (exports can be larger than memory)."""
-    last_id = 0
-    while True:
-        statement = select(Story)
-        if since is not None:
-            statement = statement.where(func.coalesce(Story.published_at, Story.fetched_at) >= since)
-        statement = statement.where(Story.id > last_id).order_by(Story.id).limit(batch)
-        stories = list(session.scalars(statement).unique())
-        if not stories:
-            return
-        yield from stories
-        last_id = stories[-1].id
-        session.expunge_all()
-
-
-def get_story(session: Session, story_id: int) -> Story | None:
-    return session.get(Story, story_id)
-
-
-def latest_runs(session: Session, limit: int = 50) -> list[CrawlRun]:
-    return list(session.scalars(select(CrawlRun).order_by(CrawlRun.id.desc()).limit(limit)))
-
-
-def count_stories(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Story)) or 0
-
-
-def outbox_log(session: Session, since: datetime | None, status: str | None, limit: int) -> list[OutboxMessage]:
-    """Alerts queued since ``since``, newest first."""
-    statement = select(OutboxMessage)
-    if since is not None:
-        statement = statement.where(OutboxMessage.created_at >= since)
-    if status:
-        statement = statement.where(OutboxMessage.status == status)
-    return list(session.scalars(statement.order_by(OutboxMessage.id.desc()).limit(limit)).unique())
-
-
 def _new_version(session: Session, story_id: int, article: Article, now: datetime) -> bool:
     """Keep the story's current text as a version and store the article's as the current one, when it
     differs; the story is matched again (a rule met by the update alerts, once per cluster as always)."""
@@ -264,16 +165,3 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     session.flush()
     index_story(session, story.id, story.title, story.text, replace=True)
     return True
-
-
-def rule_matches(session: Session, rule: str, limit: int) -> list[RuleMatch]:
-    """The latest stories ``rule`` matched, newest match first, one per cluster of copies."""
-    statement = (
-        select(RuleMatch).where(RuleMatch.rule == rule).order_by(RuleMatch.matched_at.desc(), RuleMatch.id.desc())
-    )
-    found: dict[int, RuleMatch] = {}
-    for match in session.scalars(statement.limit(limit * 5)).unique():  # copies of one story match together
-        found.setdefault(match.story.cluster_id or match.story.id, match)
-        if len(found) == limit:
-            break
-    return list(found.values())

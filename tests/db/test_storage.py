@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from alerts.search import search
 from db.models import Base, Story, StoryUrl
-from db.queries import StoreOutcome, known_urls, store_article, sync_sources
 from db.search import Filters, is_search_index, newest
 from db.session import current_revision, head_revision, upgrade
+from db.sources import sync_sources
+from db.storage import StoreOutcome, known_urls, store_article
 from newsmon.config import SourceConfig
 from tests.factories import make_article
 
