@@ -1,4 +1,5 @@
-"""`newsmon add`: find an outlet's feed from its address, and append it to config.yaml as a source.
+"""`newsmon add`: find an outlet's feed (else a sitemap, else the section page) from its address; the CLI appends it
+to config.yaml (newsmon.config_file).
 
 Discovery is a small Scrapy spider, so politeness, size caps, robots.txt and the private-network refusal hold as
 in a crawl. It looks in stages and stops at the first stage that gives a feed: the address itself (a feed or a
