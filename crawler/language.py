@@ -20,13 +20,13 @@ def detect_language(text: str, declared: str | None) -> str | None:
     sample = " ".join(text[:_SAMPLE].split())
     if count_words(sample) < 5:
         return declared
-    language, probability = _model().classify(sample)
+    language, probability = load_model().classify(sample)
     if declared is None or language == declared or probability >= _SURE:
         return language
     return declared
 
 
-def _model() -> LanguageIdentifier:
+def load_model() -> LanguageIdentifier:
     global _identifier
     if _identifier is None:  # loaded once per process (about 50 ms)
         _identifier = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)

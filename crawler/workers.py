@@ -175,7 +175,7 @@ class _Lane:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extract"])
+            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extraction_preload"])
             self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
         return self._executor
 

@@ -14,6 +14,7 @@ stored in the database (db.clusters), so every crawl process and worker machine 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import sys
 from dataclasses import dataclass
@@ -23,10 +24,14 @@ import numpy as np
 from newsmon.words import fold_words
 
 
-def _import_minhash() -> type:
-    """datasketch's MinHash, without the Redis client its LSH storage imports whenever redis is installed (it
-    is, for the scale-out): we use none of those backends, and every crawl and extraction process would carry
-    the client (about 17 MB each) for nothing. A process that uses Redis itself imports it as usual."""
+@functools.cache
+def load_minhash() -> tuple[type, np.ndarray]:
+    """datasketch's MinHash and its permutations, loaded on first use: datasketch's package imports SciPy for
+    its LSH classes (half a second), which a process that never fingerprints a text (a command, the service,
+    the crawl's own process, whose extraction workers fingerprint) should not pay for. Also without the Redis
+    client its LSH storage imports whenever redis is installed (it is, for the scale-out): we use none of
+    those backends, and every crawl and extraction process would carry the client (about 17 MB each) for
+    nothing. A process that uses Redis itself imports it as usual."""
     hidden = "redis" not in sys.modules
     if hidden:
         sys.modules["redis"] = None  # type: ignore[assignment]  # import redis raises ImportError meanwhile
@@ -35,10 +40,8 @@ def _import_minhash() -> type:
     finally:
         if hidden:
             del sys.modules["redis"]
-    return MinHash
+    return MinHash, MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
 
-
-MinHash = _import_minhash()
 
 SHINGLE_WORDS = 3
 NUM_PERM = 128
@@ -49,7 +52,6 @@ _SEED = 1
 _SCHEME = "affine32"
 # A signature is stored as NUM_PERM little-endian uint32 (datasketch's hash values are below 2**32).
 _DTYPE = np.dtype("<u4")
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations  # computed once per process
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,8 @@ def shingles(text: str) -> set[bytes]:
 def fingerprint(text: str) -> Fingerprint:
     """The fingerprint of a story's cleaned text."""
     phrases = shingles(text)
-    minhash = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=_PERMUTATIONS)
+    minhash_class, permutations = load_minhash()
+    minhash = minhash_class(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME, permutations=permutations)
     minhash.update_batch(list(phrases))
     signature = minhash.hashvalues.astype(_DTYPE).tobytes()
     return Fingerprint(signature, len(phrases))
