@@ -47,13 +47,15 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.extraction import token_f1
-from bench.procs import tree_rss_kib
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # bench and tests.servers: `python bench/pipeline.py` puts only bench/ first
+
+from bench.extraction import token_f1  # noqa: E402
+from bench.procs import tree_rss_kib  # noqa: E402
 
 if TYPE_CHECKING:
     from tests.servers import Outlet
-
-REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SOURCE = "aeb"
 TARGET_RATIO = 0.8  # the target: the full pipeline at 0.8x or better of bare extraction
@@ -471,8 +473,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=25, help="functions listed by --profile (default 25)")
     parser.add_argument("--child", choices=("pipeline", "bare"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))  # tests.servers, and the project when not installed
     if args.child:
         child_main(args.child)
         return 0
