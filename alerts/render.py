@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from apprise import NotifyFormat
 
 from alerts.query import Term
-from newsmon.words import fold_chars, is_word
+from newsmon.words import fold_chars, is_unspaced, is_word
 
 MAX_TITLE = 200
 SNIPPET_CHARS = 240
@@ -111,21 +111,54 @@ def highlights(text: str, terms: list[Term]) -> list[tuple[int, int]]:
 
 
 def _folded_with_origin(text: str) -> tuple[str, list[int]]:
-    """``newsmon.words.fold(text)`` with, for each folded character, the index of the character it came from."""
+    """``newsmon.words.fold(text)`` with, for each folded character, the index of the character it came from
+    (unspaced scripts as their overlapping pairs of letters, as ``newsmon.words`` reads them)."""
     chars, origin = [" "], [0]
+    run: list[tuple[str, int]] = []  # the unspaced-script letters (with their marks) read so far, folded
+
+    def flush() -> None:
+        if not run:
+            return
+        letters = _graphemes(run)
+        spans = [letters] if len(letters) < 2 else [letters[i : i + 2] for i in range(len(letters) - 1)]
+        for span in spans:
+            for letter in span:
+                for piece, index in letter:
+                    chars.append(piece)
+                    origin.append(index)
+            chars.append(" ")
+            origin.append(span[-1][-1][1])
+        run.clear()
+
     for index, char in enumerate(text):
         # A mark dropped in folding (a decomposed accent) folds to nothing: it is not a word break.
         for piece in fold_chars(char):
+            if is_unspaced(piece) or (run and unicodedata.category(piece).startswith("M")):
+                run.append((piece, index))
+                continue
+            flush()
             if is_word(piece):
                 chars.append(piece)
                 origin.append(index)
             elif chars[-1] != " ":
                 chars.append(" ")
                 origin.append(index)
+    flush()
     if chars[-1] != " ":
         chars.append(" ")
         origin.append(len(text))
     return "".join(chars), origin
+
+
+def _graphemes(run: list[tuple[str, int]]) -> list[list[tuple[str, int]]]:
+    """The folded letters of a run grouped with the marks that follow each."""
+    letters: list[list[tuple[str, int]]] = []
+    for piece, index in run:
+        if letters and unicodedata.category(piece).startswith("M"):
+            letters[-1].append((piece, index))
+        else:
+            letters.append([(piece, index)])
+    return letters
 
 
 def _when(moment: datetime | None) -> str:

@@ -5,6 +5,12 @@ A word is a run of letters and digits with the marks that belong to them: Devana
 their word (the standard library's ``\\w`` would split "मोदी" in two; the ``regex`` package knows Unicode's
 categories). Folding drops case and the marks that are optional in writing, so that ``Élysée`` = ``elysee``
 and ``Łódź`` = ``lodz``: what a person searching would consider the same word.
+
+Scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer, Burmese) have no such
+runs: a whole sentence is one. Their text is read as overlapping pairs of characters instead, the way
+full-text engines index them without a dictionary (习近平会见 -> 习近 近平 平会 会见): a name inside a sentence is
+then its own pairs in a row, found by matching and by either database's index like any phrase. A lone
+character stays as it is.
 """
 
 from __future__ import annotations
@@ -15,6 +21,10 @@ import unicodedata
 import regex
 
 _WORD = regex.compile(r"\w+")
+_UNSPACED_LETTERS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\u30fc\uff70\u3005\u3006\u30f6"
+_UNSPACED = regex.compile(f"[{_UNSPACED_LETTERS}]")
+# A token: a run of unspaced-script letters (with their marks), or a run of other word characters.
+_TOKEN = regex.compile(f"[{_UNSPACED_LETTERS}][{_UNSPACED_LETTERS}\\p{{M}}]*|(?:(?![{_UNSPACED_LETTERS}])\\w)+")
 # Marks that are optional in writing and dropped before matching, as accents are: Latin, Greek and Cyrillic
 # diacritics left by NFKD (é -> e, й -> и), Hebrew points, Arabic harakat.
 COMBINING_MARKS = re.compile(
@@ -27,12 +37,37 @@ _PLAIN_LETTERS = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ð": "d", "ħ"
 
 
 def words(text: str) -> list[str]:
-    """The words of ``text`` as written."""
-    return _WORD.findall(text)
+    """The words of ``text`` as written (pairs of characters in unspaced scripts)."""
+    if _UNSPACED.search(text) is None:
+        return _WORD.findall(text)  # most text: no script without spaces in it
+    found: list[str] = []
+    for token in _TOKEN.findall(text):
+        found.extend(pairs(token) if _UNSPACED.match(token) else (token,))
+    return found
+
+
+def pairs(run: str) -> list[str]:
+    """A run of unspaced-script letters as overlapping pairs of letters, each with the marks that follow it."""
+    letters = regex.findall(r"\X", run)  # a letter with its marks (a Thai vowel sign, a Japanese voicing mark)
+    if len(letters) < 2:
+        return [run]
+    return [letters[index] + letters[index + 1] for index in range(len(letters) - 1)]
+
+
+def is_unspaced(char: str) -> bool:
+    """Whether ``char`` is a letter of a script written without spaces between words."""
+    return _UNSPACED.match(char) is not None
+
+
+def has_unspaced(text: str) -> bool:
+    """Whether ``text`` holds letters of a script written without spaces between words."""
+    return _UNSPACED.search(text) is not None
 
 
 def count_words(text: str) -> int:
-    return sum(1 for _ in _WORD.finditer(text))
+    if _UNSPACED.search(text) is None:
+        return sum(1 for _ in _WORD.finditer(text))
+    return len(words(text))
 
 
 def fold_chars(text: str) -> str:
@@ -49,7 +84,7 @@ def is_word(text: str) -> bool:
 def fold_words(text: str) -> list[str]:
     """The words of ``text`` without case or optional marks: what stories and queries are matched and indexed
     as, and what near-duplicate shingles are made of."""
-    return _WORD.findall(fold_chars(text))
+    return words(fold_chars(text))
 
 
 def fold(text: str) -> str:
