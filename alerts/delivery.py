@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.channels import is_email
+from alerts.names import matched_names
 from alerts.outbox import AlertPlan
 from alerts.query import Term
 from alerts.render import (
@@ -399,4 +400,5 @@ def _story_alert(story: Story, rules: list[str], terms: dict[str, list[Term]]) -
         published_at=story.published_at,
         rules=tuple(rules),
         snippet=snippet(story.text, wanted),
+        matched_as=tuple(matched_names(wanted, story.title, story.text)),
     )

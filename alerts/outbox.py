@@ -7,7 +7,7 @@ story is matched and every alert it owes is queued, or neither happened and it w
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.matching import RuleSet, RuleSpec, StoryText, positive_terms
+from alerts.names import lexicon_for
 from alerts.query import Term
 from alerts.search import query_candidates
 from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
@@ -38,10 +39,16 @@ class AlertPlan:
     followup_after: timedelta = timedelta(hours=1)
 
     @classmethod
-    def from_rules(cls, rules: Iterable[RuleConfig], followup_after: timedelta = timedelta(hours=1)) -> AlertPlan:
+    def from_rules(
+        cls,
+        rules: Iterable[RuleConfig],
+        followup_after: timedelta = timedelta(hours=1),
+        names: Mapping[str, Sequence[str]] | None = None,
+    ) -> AlertPlan:
+        """The plan for ``rules``, their names widened by the shipped names and ``names`` (a config's)."""
         rules = list(rules)
         specs = [RuleSpec(r.name, r.query, r.exclude, r.sources, r.languages) for r in rules]
-        compiled = RuleSet(specs)
+        compiled = RuleSet(specs, lexicon_for(names))
         return cls(
             rules=compiled,
             notify={r.name: tuple(r.notify) for r in rules},
@@ -53,7 +60,7 @@ class AlertPlan:
 
     @classmethod
     def from_config(cls, config: Config) -> AlertPlan:
-        return cls.from_rules(config.rules, config.clusters.followup_after)
+        return cls.from_rules(config.rules, config.clusters.followup_after, config.names)
 
     def match(self, story: Story) -> list[str]:
         return self.rules.match(StoryText(story.title, story.text, story.source.name, story.language))

@@ -17,13 +17,15 @@ so that every tree walk here, in the matcher and in the search index's own parse
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from enum import StrEnum
 from typing import Any
 
-from newsmon.words import fold_words
+from newsmon.words import fold_words, unfolded
 
 _OPERATORS = {"AND", "OR", "NOT"}
+LITERAL = "="  # =Putin, ="Xi Jinping": the words as written, without the name's other forms
 MAX_QUERY_LENGTH = 4000  # characters
 MAX_TERMS = 200  # words, phrases and prefixes
 MAX_NESTING = 10  # parentheses and NOT, counted together: NOT (a OR NOT b) is three deep
@@ -45,16 +47,46 @@ class Field(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """A word, a phrase (several words in a row) or a prefix (``Zelensk*``), folded."""
+    """A word, a phrase (several words in a row) or a prefix (``Zelensk*``), folded.
+
+    ``written`` is the term as the query wrote it; ``name`` says it is a name (written with a capital letter, not
+    a prefix, not marked literal with ``=``), which ``alerts.names`` widens to the name's other forms. Each form
+    added so is a Term of its own whose ``cased`` holds it as the names list writes it: it is found only where
+    the text writes it so, capitalised or in capitals (``US`` is not the word "us", ``Путина`` not "путина"),
+    accents and marks aside; the query's own words are found in any case.
+    """
 
     words: tuple[str, ...]
     prefix: bool = False
     field: Field = Field.ANY
+    # What the query wrote, and whether that is a name: how it was written, not what it matches (two terms that
+    # find the same words are the same term).
+    written: str = dataclass_field(default="", compare=False)
+    name: bool = dataclass_field(default=False, compare=False)
+    cased: str | None = None
 
     @property
     def pattern(self) -> str:
         """The folded form to find in ``fold(text)``: whole words, or a word start for a prefix."""
         return " " + " ".join(self.words) + ("" if self.prefix else " ")
+
+    def accepts(self, found: str) -> bool:
+        """Whether words found in a text (``found``: as the text writes them) are this term: in any writing for
+        the query's own words; for an added form, only in one of its ``writings``, accents and marks aside."""
+        if self.cased is None:
+            return True
+        return unfolded(found) in {unfolded(writing) for writing in self.writings()}
+
+    def writings(self) -> tuple[str, ...]:
+        """How a text may write an added form: as the names list does, capitalised, or in capitals; an
+        abbreviation as written, and from four letters on also as a word (``NATO``: Nato); one of three letters or
+        fewer only in capitals (``UN`` is not the French "Un", nor ``US`` "Us")."""
+        if self.cased is None:
+            return ()
+        if self.cased.isupper():  # an abbreviation; from four letters on, also as a word (Nato)
+            short = sum(char.isalpha() for char in self.cased) <= 3
+            return (self.cased,) if short else (self.cased, self.cased[:1] + self.cased[1:].lower())
+        return (self.cased, self.cased[:1].upper() + self.cased[1:], self.cased.upper())
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,22 +242,33 @@ class _Parser:
             return self.atom(token, scoped)
         return self.term(text, token.column, field, allow_prefix=True)
 
-    def term(self, text: str, column: int, field: Field, allow_prefix: bool) -> Term:
+    def term(self, text: str, column: int, field: Field, allow_prefix: bool, literal: bool = False) -> Term:
+        if text.startswith(LITERAL) and not literal:  # =Putin: the word itself, not the name's other forms
+            if len(text) == 1:
+                following = self.peek()
+                if following is not None and following.kind == "phrase" and following.column == column + 1:
+                    self.take()
+                    return self.term(following.text, following.column, field, allow_prefix=False, literal=True)
+            if len(text) == 1:
+                raise QueryError(f"{LITERAL} must be followed by a word or a quoted phrase", column)
+            return self.term(text[1:], column + 1, field, allow_prefix, literal=True)
         prefix = allow_prefix and text.endswith("*")
-        words = tuple(fold_words(text[:-1] if prefix else text))
+        written = (text[:-1] if prefix else text).strip()
+        words = tuple(fold_words(written))
         if not words:
             what = "an empty phrase" if not text.strip() else f"{text!r} has no letters or digits"
             raise QueryError(what, column)
         self.terms += 1
         if self.terms > MAX_TERMS:
             raise QueryError(f"more than {MAX_TERMS} terms (words, phrases and prefixes)", column)
-        return Term(words, prefix, field)
+        name = not prefix and not literal and not written.islower()
+        return Term(words, prefix, field, written=written, name=name)
 
 
 def _scoped(node: Node, field: Field) -> Node:
     """``title:(a OR b)``: the field applies to every term inside."""
     if isinstance(node, Term):
-        return Term(node.words, node.prefix, field) if node.field is Field.ANY else node
+        return replace(node, field=field) if node.field is Field.ANY else node
     if isinstance(node, Not):
         return Not(_scoped(node.child, field))
     children = tuple(_scoped(child, field) for child in node.children)

@@ -36,6 +36,7 @@ class StoryAlert:
     published_at: datetime | None
     rules: tuple[str, ...]
     snippet: str
+    matched_as: tuple[str, ...] = ()  # names found in another form: "Putin, as Путина"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +70,8 @@ def chat_url(url: str) -> str:
 
 def snippet(text: str, terms: list[Term], width: int = SNIPPET_CHARS) -> str:
     """About ``width`` characters of ``text`` around the first occurrence of any of ``terms``, cut at words."""
-    folded, origin = _folded_with_origin(text)
-    starts = [at for at in (folded.find(term.pattern) for term in terms) if at >= 0]
-    at = origin[min(starts) + 1] if starts else 0
+    found = highlights(text, terms)  # where the story writes them (a name's added forms as names are written)
+    at = found[0][0] if found else 0
     begin = max(0, at - width // 3)
     end = min(len(text), begin + width)
     if begin > 0:  # start at the next word, unless the word is very long
@@ -99,7 +99,8 @@ def highlights(text: str, terms: list[Term]) -> list[tuple[int, int]]:
             end = origin[last] + 1
             while end < len(text) and unicodedata.combining(text[end]):  # a decomposed accent ends the word
                 end += 1
-            found.append((origin[at + 1], end))
+            if term.accepts(text[origin[at + 1] : end]):
+                found.append((origin[at + 1], end))
             at = folded.find(pattern, at + 1)
     merged: list[tuple[int, int]] = []
     for start, end in sorted(found):
@@ -166,8 +167,8 @@ def _when(moment: datetime | None) -> str:
 
 
 def render_alert(alert: StoryAlert, email: bool) -> Message:
-    """One story on one channel, naming every rule it matched."""
-    rules = ", ".join(alert.rules)
+    """One story on one channel, naming every rule it matched and the forms its names were found in."""
+    forms = f" ({'; '.join(alert.matched_as)})" if alert.matched_as else ""
     title = one_line(alert.title)
     if email:
         body = (
@@ -175,14 +176,14 @@ def render_alert(alert: StoryAlert, email: bool) -> Message:
             f"<p>{html.escape(one_line(alert.outlet))} &middot; {html.escape(_when(alert.published_at))}</p>"
             f"<blockquote>{html.escape(alert.snippet)}</blockquote>"
             f'<p><a href="{html.escape(alert.url, quote=True)}">{html.escape(alert.url)}</a></p>'
-            f"<p>Matched: {html.escape(rules)}</p>"
+            f"<p>Matched: {html.escape(', '.join(alert.rules) + forms)}</p>"
         )
         return Message(title=f"[newsmon] {title}", body=body, body_format=NotifyFormat.HTML)
     body = (
         f"{for_chat(title)}\n{for_chat(one_line(alert.outlet))} · {_when(alert.published_at)}\n"
-        f"{for_chat(alert.snippet)}\n{chat_url(alert.url)}\nMatched: {rules}"
+        f"{for_chat(alert.snippet)}\n{chat_url(alert.url)}\nMatched: {', '.join(alert.rules)}{for_chat(forms)}"
     )
-    return Message(title=f"newsmon: {for_chat(rules)}", body=body, body_format=NotifyFormat.TEXT)
+    return Message(title=f"newsmon: {for_chat(', '.join(alert.rules))}", body=body, body_format=NotifyFormat.TEXT)
 
 
 def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
+from alerts.names import Lexicon, widen
 from alerts.query import And, Field, Node, Not, Or, Term, parse_query
 from db.models import Story
 from db.search import Filters, Hit, Sort, candidate_rows, candidates, is_postgres
@@ -26,15 +27,18 @@ def search(
     sort: Sort = Sort.RELEVANCE,
     limit: int = 20,
     one_per_cluster: bool = False,
+    names: Lexicon | None = None,
 ) -> list[Hit]:
     """The stories that match ``query`` (rule language) and the filters, best or newest first; with
-    ``one_per_cluster``, only the first of each near-duplicate cluster.
+    ``one_per_cluster``, only the first of each near-duplicate cluster. Names are widened to their other forms
+    by ``names`` (default: the shipped names), as a rule's are.
 
     Raises:
         alerts.query.QueryError: the query does not parse (one line, with the column).
     """
-    node = parse_query(query)
-    matcher = RuleSet([RuleSpec("search", query)])
+    names = names or Lexicon.shipped()
+    node = widen(parse_query(query), names)
+    matcher = RuleSet([RuleSpec("search", query)], names)
     filters = filters or Filters()
     hits: list[Hit] = []
     clusters: set[int] = set()

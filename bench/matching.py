@@ -31,6 +31,10 @@ rounds at ``--rules`` rules (medians) and ``SCALE_ROUNDS`` round at the other nu
 (10, 100, 1,000, 5,000 rules: the first N of one generated list). Also reported: folding alone (work both
 engines do) and peak RSS.
 
+The comparison runs RuleSet on the words as written (``names=None``), which is what the regex loop does. Then
+RuleSet as newsmon runs it, each name (a capitalised term) widened to its forms in every language from the
+shipped names (``alerts.names``), is timed on the same stories, as many rounds, and set beside it.
+
 Prints figures, never asserts them. From the repository root (about four minutes on two cores)::
 
     python -m bench.matching [--stories 10000] [--rules 1000] [--rounds 3] [--seed 1] [--format table|json]
@@ -469,7 +473,8 @@ class Matcher(Protocol):
 
 
 ENGINES: dict[str, Callable[[Sequence[BenchRule]], Matcher]] = {
-    "ruleset": lambda rules: RuleSet(rule.spec for rule in rules),
+    # The words as written, which the regex loop also matches: the two must agree pair for pair.
+    "ruleset": lambda rules: RuleSet((rule.spec for rule in rules), names=None),
     "regex": RegexRules,
 }
 LABELS = {"ruleset": "RuleSet (one Aho-Corasick automaton)", "regex": "regex loop (one pattern per term)"}
@@ -606,6 +611,35 @@ def measure(
 # Summary and output ---------------------------------------------------------------------------------------
 
 
+def measure_names(stories: Sequence[StoryText], rules: Sequence[BenchRule], main: Scale) -> dict[str, Any]:
+    """RuleSet as newsmon runs it, each name widened to its forms in every language (the shipped names), on the
+    main scale's RuleSet stories, as many rounds; beside RuleSet on the words as written (the same stories)."""
+    seconds_per_round, builds, found = [], [], set()
+    ids = main.ids["ruleset"]
+    for index in range(main.rounds):
+        progress(f"round {index + 1}, {main.rules:,} rules: RuleSet with names on {len(ids):,} stories ...")
+        gc.collect()
+        start = time.perf_counter()
+        matcher = RuleSet(rule.spec for rule in rules[: main.rules])
+        builds.append(time.perf_counter() - start)
+        seconds, matches = time_matching(matcher, stories, ids)
+        seconds_per_round.append(sum(seconds))
+        found = {(name, i) for i, names in zip(ids, matches, strict=True) for name in names}
+        progress(f"  build {builds[-1]:.3f} s, {len(ids) / sum(seconds):,.1f} stories/s, {len(found):,} matches")
+    with_names = statistics.median(len(ids) / seconds for seconds in seconds_per_round)
+    written = statistics.median(main.stories_per_second("ruleset"))
+    as_written = main.pairs("ruleset")
+    return {
+        "stories": len(ids),
+        "build_seconds_median": statistics.median(builds),
+        "stories_per_second_median": with_names,
+        "ratio_to_words_as_written": with_names / written,
+        "rule_story_pairs": len(found),
+        "pairs_also_found_as_written": len(found & as_written),
+        "pairs_only_with_names": len(found - as_written),
+    }
+
+
 def summarise(
     stories: list[StoryText],
     rules: list[BenchRule],
@@ -613,6 +647,7 @@ def summarise(
     scales: list[Scale],
     fold_seconds: list[float],
     seed: int,
+    names: dict[str, Any],
 ) -> dict[str, Any]:
     lengths = [story_words(story) for story in stories]
     main_rules = rules[: main.rules]
@@ -657,6 +692,7 @@ def summarise(
         "fold_share_of_ruleset": statistics.median(
             fold / ruleset for fold, ruleset in zip(fold_seconds, ruleset_seconds, strict=True)
         ),
+        "with_names": names,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,  # KiB on Linux
     }
 
@@ -772,6 +808,14 @@ def print_table(summary: dict[str, Any]) -> None:
         f"stories/s, {summary['fold_share_of_ruleset']:.0%} of RuleSet's time on the same "
         f"{summary['fold_stories']:,} stories at {summary['main_rules']:,} rules"
     )
+    names = summary["with_names"]
+    print(
+        f"RuleSet with names (as newsmon runs it: each name widened to its forms in every language): "
+        f"{names['stories_per_second_median']:,.1f} stories/s at {summary['main_rules']:,} rules, "
+        f"{names['ratio_to_words_as_written']:.2f}x of RuleSet on the words as written (build "
+        f"{names['build_seconds_median']:.2f} s); {names['rule_story_pairs']:,} (rule, story) pairs, "
+        f"{names['pairs_only_with_names']:,} of them found only through a name's other forms"
+    )
     print(f"peak RSS of the process: {summary['peak_rss_mib']:,.0f} MiB")
     compared = sum(scale["agreement"]["pairs_compared"] for scale in summary["scales"])
     if has_disagreement(summary):
@@ -824,7 +868,8 @@ def main(argv: list[str] | None = None) -> int:
     scales = plan_scales(counts, args.rules, len(stories), (args.rounds, SCALE_ROUNDS), order)
     main_scale = scales[counts.index(args.rules)]
     fold_seconds = measure(stories, rules, scales, main_scale)
-    summary = summarise(stories, rules, main_scale, scales, fold_seconds, args.seed)
+    names = measure_names(stories, rules, main_scale)
+    summary = summarise(stories, rules, main_scale, scales, fold_seconds, args.seed, names)
     if args.fmt == "json":
         print(json.dumps(summary, indent=2))
     else:

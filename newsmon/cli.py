@@ -74,11 +74,12 @@ pass_state = click.make_pass_decorator(State)
 
 def config_checks() -> tuple[Check, ...]:
     """What the layers above the config check in it when it is read: that each rule's query parses (the rule
-    language is alerts'), that apprise understands each channel URL."""
+    language is alerts'), that apprise understands each channel URL, that each added name has letters."""
     from alerts.channels import channel_problems
+    from alerts.names import name_problems
     from alerts.query import rule_problems
 
-    return (rule_problems, channel_problems)
+    return (rule_problems, channel_problems, name_problems)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -378,6 +379,7 @@ def search(
     """Stories matching TEXT, a query in the rule language ("peace plan" OR ceasefire, Zelensk*, title:...):
     ranked by relevance, one row per cluster of copies with the outlets that reported it (--copies: every
     story). Without TEXT, the newest stories."""
+    from alerts.names import lexicon_for
     from alerts.query import QueryError
     from db.search import Filters, Sort
     from newsmon.stories import find_stories
@@ -386,7 +388,7 @@ def search(
     with _archive(state) as session:
         try:
             records = find_stories(session, text, filters, Sort(sort) if sort else None, limit, copies,
-                                   with_text=fmt != "table")
+                                   with_text=fmt != "table", names=lexicon_for(state.config.names))
         except QueryError as exc:
             raise NewsmonError(f"search query: {exc}") from None
     if fmt == "table" and not records:
@@ -397,7 +399,7 @@ def search(
             record["outlets"] = _outlets_cell(record["cluster_outlets"])
         write_records(records, fmt, [*STORY_COLUMNS[:-1], "outlets", "url"])
         return
-    extra = ["rank", "snippet", "highlights", "title_highlights"] + ([] if copies else ["cluster_stories", "cluster_outlets"])
+    extra = ["rank", "snippet", "highlights", "title_highlights", "matched_as"] + ([] if copies else ["cluster_stories", "cluster_outlets"])
     write_records(records, fmt, STORY_COLUMNS if fmt == "table" else [*_export_columns(), *extra])
 
 

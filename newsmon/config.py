@@ -315,6 +315,11 @@ class Config(_Section):
         default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
+    names: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="A name -> its other forms, for names newsmon does not know (Witkoff: [Віткофф, Уиткофф]): a "
+        "rule or search naming any of them finds them all.",
+    )
     web: WebConfig = Field(default_factory=WebConfig, description="The archive's web page and JSON API.")
     redis: RedisConfig = Field(
         default_factory=RedisConfig, description="The shared queue of a scale-out (`newsmon run --role`)."

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from alerts.matching import RuleSet, RuleSpec, positive_terms
+from alerts.names import Lexicon, matched_names, widen
 from alerts.query import Term, parse_query
 from alerts.render import highlights, snippet
 from alerts.search import candidate_texts, search
@@ -37,16 +38,20 @@ def find_stories(
     limit: int = 20,
     copies: bool = False,
     with_text: bool = True,
+    names: Lexicon | None = None,
 ) -> list[dict[str, Any]]:
-    """Stories matching ``query`` (rule language; None or "": the newest) and the filters, as records.
+    """Stories matching ``query`` (rule language; None or "": the newest) and the filters, as records; each
+    names the other forms of the query's names that it was found by (``matched_as``: "Putin, as Путина").
 
     Raises:
         alerts.query.QueryError: the query does not parse (one line, with the column).
     """
     if query:
-        hits = search(session, query, filters, sort or Sort.RELEVANCE, limit, one_per_cluster=not copies)
+        names = names or Lexicon.shipped()
+        hits = search(session, query, filters, sort or Sort.RELEVANCE, limit, one_per_cluster=not copies,
+                      names=names)
         stories, ranks = [hit.story for hit in hits], [hit.rank for hit in hits]
-        sought = positive_terms(parse_query(query))
+        sought = positive_terms(widen(parse_query(query), names))
     else:
         stories = newest(session, filters, limit, one_per_cluster=not copies)
         ranks, sought = [None] * len(stories), []
@@ -57,6 +62,7 @@ def find_stories(
         record["rank"] = rank
         record.update(snippet_record(story.text, sought))
         record["title_highlights"] = [list(span) for span in highlights(story.title, sought)]
+        record["matched_as"] = matched_names(sought, story.title, story.text)
         records.append(record)
     if not copies:
         clusters = {c.cluster_id: c for c in summarise(session, [r["cluster_id"] for r in records])}
@@ -100,7 +106,9 @@ class Timeline:
     complete: bool  # False: counting stopped at TIMELINE_MOST matches, the oldest days are short
 
 
-def timeline(session: Session, query: str | None, filters: Filters, now: datetime | None = None) -> Timeline:
+def timeline(
+    session: Session, query: str | None, filters: Filters, now: datetime | None = None, names: Lexicon | None = None
+) -> Timeline:
     """How many stories match ``query`` and the filters on each day; without ``filters.since``, over the last
     TIMELINE_DAYS days (never more than TIMELINE_MOST_DAYS). Every copy counts: a story that five outlets
     reported is five stories that day.
@@ -114,10 +122,10 @@ def timeline(session: Session, query: str | None, filters: Filters, now: datetim
                 _days_before(start_of_day, TIMELINE_MOST_DAYS - 1))
     window = Filters(since, until, filters.source, filters.language, filters.cluster_id)
     if query:
-        matcher = RuleSet([RuleSpec("search", query)])
-        moments = (
-            moment for moment, story in candidate_texts(session, parse_query(query), window) if matcher.match(story)
-        )
+        names = names or Lexicon.shipped()
+        matcher = RuleSet([RuleSpec("search", query)], names)
+        node = widen(parse_query(query), names)
+        moments = (moment for moment, story in candidate_texts(session, node, window) if matcher.match(story))
     else:
         moments = iter(published_moments(session, window, TIMELINE_MOST + 1))
     counted = list(islice(moments, TIMELINE_MOST + 1))

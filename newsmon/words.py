@@ -87,6 +87,17 @@ def fold_words(text: str) -> list[str]:
     return words(fold_chars(text))
 
 
+_PLAIN_CAPITALS = str.maketrans({"Ł": "L", "Ø": "O", "Đ": "D", "Ð": "D", "Ħ": "H", "Ŧ": "T", "Ƀ": "B", "Æ": "AE",
+                                  "Œ": "OE"})
+
+
+def unfolded(text: str) -> str:
+    """``text`` as its words without optional marks but in their case, joined by single spaces and padded with a
+    space at each end: word for word what ``fold`` gives, with the capitals kept (to tell ``US`` from "us")."""
+    decomposed = COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return " " + " ".join(words(decomposed.translate(_PLAIN_LETTERS).translate(_PLAIN_CAPITALS))) + " "
+
+
 def fold(text: str) -> str:
     """``text`` as its folded words joined by single spaces, padded with a space at each end."""
     return " " + " ".join(fold_words(text)) + " "

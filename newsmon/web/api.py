@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from db.models import MAX_ID
 from newsmon.output import health_record
 from newsmon.stories import find_stories, story_detail, timeline
+from alerts.names import lexicon_for
 from newsmon.web.requests import ArchiveSession, CurrentConfig, Search
 
 router = APIRouter(prefix="/api", tags=["archive"])
@@ -42,6 +43,9 @@ class StoryResult(BaseModel):
     snippet: str = Field(description="About 240 characters around the first word sought.")
     highlights: list[list[int]] = Field(description="[start, end) character ranges of the words sought in snippet.")
     title_highlights: list[list[int]] = Field(description="[start, end) ranges of the words sought in title.")
+    matched_as: list[str] = Field(
+        [], description="The query's names it was found by in another form: \"Putin, as Путина\"."
+    )
     cluster_stories: int | None = Field(None, description="How many stories its cluster holds (not with copies).")
     cluster_outlets: list[str] | None = Field(None, description="The outlets that reported it, first first.")
 
@@ -133,10 +137,11 @@ ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 401: {"model
 
 
 @router.get("/stories", response_model=StoryPage, responses=ERRORS)
-def stories(query: Search, session: ArchiveSession) -> dict[str, Any]:
+def stories(query: Search, session: ArchiveSession, config: CurrentConfig) -> dict[str, Any]:
     """Stories matching q and the filters: by relevance with q, else newest first; one per cluster of copies
     (with how many stories and which outlets it holds) unless copies=true."""
-    records = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies)
+    records = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies,
+                           names=lexicon_for(config.names))
     return {"q": query.q, "count": len(records), "stories": records}
 
 
@@ -150,10 +155,10 @@ def story(story_id: Annotated[int, Path(ge=1, le=MAX_ID)], session: ArchiveSessi
 
 
 @router.get("/timeline", response_model=TimelineAnswer, responses=ERRORS)
-def stories_per_day(query: Search, session: ArchiveSession) -> Any:
+def stories_per_day(query: Search, session: ArchiveSession, config: CurrentConfig) -> Any:
     """How many stories match q and the filters on each day (UTC), every copy counted; the last 30 days unless
     since is given (a year at most)."""
-    found = timeline(session, query.q, query.filters)
+    found = timeline(session, query.q, query.filters, names=lexicon_for(config.names))
     return {"q": query.q, "days": [{"day": d, "stories": n} for d, n in found.days], "complete": found.complete}
 
 

@@ -22,6 +22,7 @@ from feedgen.feed import FeedGenerator
 from sqlalchemy.orm import Session
 
 from alerts.matching import positive_terms
+from alerts.names import Lexicon, lexicon_for, widen
 from alerts.query import parse_query
 from alerts.render import one_line, snippet
 from db.models import RuleMatch
@@ -48,7 +49,7 @@ def rss(name: str, request: Request, session: ArchiveSession, config: CurrentCon
     feed.link(href=str(request.url.remove_query_params("token")), rel="self")
     feed.description(html.escape(f"Stories that matched the rule {rule.name}: {one_line(rule.query)}"))
     feed.generator("newsmon")
-    for item in _items(session, rule):
+    for item in _items(session, rule, lexicon_for(config.names)):
         entry = feed.add_entry(order="append")
         entry.title(_rss_title(item["title"]))
         entry.link(href=item["url"])
@@ -83,7 +84,7 @@ def json_feed(name: str, request: Request, session: ArchiveSession,
                 "authors": [{"name": item["outlet"]}],
                 "_newsmon": {"story_id": item["id"], "matched_at": item["matched_at"].isoformat()},
             }
-            for item in _items(session, rule)
+            for item in _items(session, rule, lexicon_for(config.names))
         ],
     }
     return JSONResponse(document, media_type="application/feed+json")
@@ -108,8 +109,8 @@ def _page(request: Request, rule: RuleConfig) -> str:
     return str(request.url_for("search_page").include_query_params(q=rule.query))
 
 
-def _items(session: Session, rule: RuleConfig) -> list[dict[str, Any]]:
-    sought = positive_terms(parse_query(rule.query))
+def _items(session: Session, rule: RuleConfig, names: Lexicon) -> list[dict[str, Any]]:
+    sought = positive_terms(widen(parse_query(rule.query), names))
     return [_item(match, sought) for match in rule_matches(session, rule.name, FEED_ITEMS)]
 
 

@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from alerts.query import QueryError
 from db.search import Sort
+from alerts.names import lexicon_for
 from newsmon.stories import TIMELINE_MOST, find_stories, story_detail, timeline
 from newsmon.web.api import sources as source_statuses
 from newsmon.web.requests import ArchiveSession, BadRequest, CurrentConfig, build_story_query, parse_id
@@ -74,9 +75,10 @@ def search_page(
         cluster_id = parse_id("cluster", cluster) if cluster else None
         query = build_story_query(q, since, until, source, language, cluster_id, Sort(sort) if sort else None,
                                   RESULTS, copies)
+        names = lexicon_for(config.names)
         context["records"] = find_stories(session, query.q, query.filters, query.sort, query.limit, query.copies,
-                                          with_text=False)
-        context["chart"] = _chart(timeline(session, query.q, query.filters), form)
+                                          with_text=False, names=names)
+        context["chart"] = _chart(timeline(session, query.q, query.filters, names=names), form)
     except (BadRequest, QueryError) as exc:
         context["error"] = f"q: {exc}" if isinstance(exc, QueryError) else str(exc)
     status = 400 if context["error"] else 200

@@ -121,3 +121,13 @@ def test_the_sources_page_shows_a_source_whose_every_article_fails(sqlite_served
     row = next(r for r in html.split("<tr>") if ">idle</a>" in r)
     assert '<td class="status-articles-failing">articles failing (1 in a row)</td>' in row
     assert "HTTP 500 (2 of 3 failed pages)" in row
+
+
+def test_a_name_finds_its_other_scripts_and_says_which_form_it_found(sqlite_served: Served) -> None:
+    html = page(sqlite_served, "/", q="Zelensky").text
+    assert results(html) == [str(sqlite_served.ids[3])]
+    assert "<mark>Зеленський</mark>" in html
+    assert "found as: Zelensky, as Зеленський" in html
+    assert results(page(sqlite_served, "/", q="=Zelensky").text) == []  # the literal word only
+    api = httpx.get(sqlite_served.url + "/api/stories", params={"q": "Zelensky"}, timeout=30).json()
+    assert [story["matched_as"] for story in api["stories"]] == [["Zelensky, as Зеленський"]]

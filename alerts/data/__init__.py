@@ -1,0 +1,1 @@
+"""The names newsmon ships, and the script that builds them (python -m alerts.data.build)."""
