@@ -133,6 +133,7 @@ STORIES = {
     "fr": ("Witkoff rencontre Poutine à Moscou", "L'émissaire a rencontré Poutine au Kremlin."),
     "ja": ("ウィトコフ氏、モスクワでプーチン大統領と会談", "ウィトコフ特使はプーチン大統領と会談した。"),
     "zh": ("威特科夫在莫斯科会见普京", "特使威特科夫与普京举行会谈。"),
+    "uk-hegseth": ("Гегсет прибув до Брюсселя", "Міністр Гегсет зустрівся з союзниками в Брюсселі."),
     "en": ("Fishing: the season opens", "Nothing about the talks: путина, the Caspian fishing season, opened."),
 }
 
@@ -149,9 +150,10 @@ def test_an_english_rule_alerts_and_search_finds_the_story_in_every_language(
     outlet.add("/feed.xml", rss(items), content_type="application/rss+xml")
     rules = [{"name": "putin", "query": "Putin", "notify": ["chat"]},
              {"name": "moscow", "query": "title:Moscow", "notify": ["chat"]},
-             {"name": "literal", "query": "=Putin", "notify": ["chat"]}]
+             {"name": "literal", "query": "=Putin", "notify": ["chat"]},
+             {"name": "hegseth", "query": "Hegseth", "notify": ["chat"]}]
     config = write_config(tmp_path / "config.yaml", database_url, [{"name": "w", "feed": outlet.url("/feed.xml")}],
-                          channels={"chat": webhook.url}, rules=rules)
+                          channels={"chat": webhook.url}, rules=rules, names={"Hegseth": ["Гегсет"]})
 
     crawled = run_newsmon("--config", str(config), "crawl", "--format", "json")
 
@@ -159,7 +161,7 @@ def test_an_english_rule_alerts_and_search_finds_the_story_in_every_language(
     titles = {language: title for language, (title, _text) in STORIES.items()}
     by_title = {str(message["message"]).split("\n", 1)[0]: message["title"] for message in webhook.received}
     alerted = {language for language, title in titles.items() if any(title in key for key in by_title)}
-    assert alerted == {"uk", "ru", "de", "fr", "ja", "zh"}
+    assert alerted == {"uk", "ru", "de", "fr", "ja", "zh", "uk-hegseth"}  # the last by config.yaml's names:
     assert all(len([m for m in webhook.received if titles[lang] in str(m["message"])]) == 1 for lang in alerted)
     russian = next(str(m["message"]) for m in webhook.received if titles["ru"] in str(m["message"]))
     assert "Matched: putin, moscow (Putin, as Путиным; Moscow, as Москве)" in russian  # the form that fired
@@ -168,7 +170,7 @@ def test_an_english_rule_alerts_and_search_finds_the_story_in_every_language(
 
     every = {"uk", "ru", "de", "fr", "ja", "zh"}
     for query, languages in (("Putin", every), ("=Putin", {"de"}), ("title:Moscow", every), ("putin", {"de"}),
-                             ("путина", {"en"})):
+                             ("путина", {"en"}), ("Hegseth", {"uk-hegseth"})):
         result = run_newsmon("--config", str(config), "search", query, "--format", "json", "--copies")
         assert result.returncode == 0, result.stderr
         assert {hit["title"] for hit in json.loads(result.stdout)} == {titles[lang] for lang in languages}, query
