@@ -8,6 +8,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import regex
+from alembic import command
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -16,6 +19,7 @@ from alerts.render import highlights
 from alerts.query import parse_query, terms
 from alerts.search import search
 from crawler.spiders.page import looks_like_article, reads_as_headline
+from db.session import _alembic_config, upgrade
 from db.sources import sync_sources
 from db.storage import store_article
 from newsmon.config import SourceConfig
@@ -134,3 +138,32 @@ def test_a_crawled_section_page_of_japanese_and_chinese_headlines_is_found_by_se
         result = run_newsmon("--config", str(config), "search", query, "--format", "json")
         assert result.returncode == 0, result.stderr
         assert sorted(hit["title"] for hit in json.loads(result.stdout)) == sorted(titles)
+
+
+def _index_as_before_pairs(session: Session, story_id: int, title: str, body: str) -> None:
+    """The story's index entry as revision 0009 wrote it: a run of unspaced letters was one word."""
+    old_words = " ".join(regex.findall(r"\w+", f"{title} {body}"))
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("UPDATE stories SET search_vector = to_tsvector('simple', :words) WHERE id = :id"),
+                        {"words": old_words, "id": story_id})
+    else:
+        session.execute(text("DELETE FROM stories_fts WHERE rowid = :id"), {"id": story_id})
+        session.execute(text("INSERT INTO stories_fts (rowid, title, text) VALUES (:id, '', :words)"),
+                        {"id": story_id, "words": old_words})
+
+
+def test_an_archive_indexed_before_pairs_is_reindexed_by_its_migration(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        ids = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss")], NOW)
+        article = make_article(url="https://wire.example/zh", urls=("https://wire.example/zh",), title="习近平会见普京",
+                               text=CHINESE, source="wire", language="zh", published_at=NOW)
+        _outcome, story_id = store_article(session, article, ids["wire"], NOW)
+        _index_as_before_pairs(session, story_id, article.title, article.text)
+    command.stamp(_alembic_config(engine), "0009")
+    with Session(engine) as session:
+        assert search(session, "=习近平") == []  # the old entry holds no pairs
+
+    assert upgrade(engine) is True
+
+    with Session(engine) as session:
+        assert [hit.story.id for hit in search(session, "=习近平")] == [story_id]
