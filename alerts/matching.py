@@ -157,6 +157,22 @@ class RuleSet:
         return matched
 
 
+    def decide(self, story: StoryText, name: str) -> str | None:
+        """What rule ``name`` makes of ``story``: "match", "excluded" (its query holds, its exclude vetoes), or
+        None (not its sources or languages, or its query does not hold)."""
+        index = next(i for i, rule in enumerate(self.rules) if rule.name == name)
+        rule = self.rules[index]
+        if rule.sources is not None and story.source not in rule.sources:
+            return None
+        if rule.languages is not None and (story.language or "").lower() not in rule.languages:
+            return None
+        found = _Found(self._found(fold(story.title)), self._found(fold(story.text)), story)
+        query, exclude = self._trees[index]
+        if not found.holds(query):
+            return None
+        return "excluded" if exclude is not None and found.holds(exclude) else "match"
+
+
 @dataclass(frozen=True, slots=True)
 class _Writings:
     """How a story may write an added form of a name (``Term.writings``): as an expression over the story's own

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from db.storage import insert_ignoring_conflicts
 from newsmon.config import Config, RuleConfig
 
 logger = logging.getLogger(__name__)
+DEFAULT_MAX_AGE = timedelta(days=2)  # config's alerts.max_age
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class AlertPlan:
     shown_terms: dict[str, list[Term]]  # per rule, the terms its snippet is centred on
     followups: frozenset[str] = frozenset()  # rules that send one follow-up when other outlets report the story
     followup_after: timedelta = timedelta(hours=1)
+    max_age: dict[str, timedelta] = field(default_factory=dict)  # per rule: older stories are matched, never sent
 
     @classmethod
     def from_rules(
@@ -44,6 +47,7 @@ class AlertPlan:
         rules: Iterable[RuleConfig],
         followup_after: timedelta = timedelta(hours=1),
         names: Mapping[str, Sequence[str]] | None = None,
+        max_age: timedelta = DEFAULT_MAX_AGE,
     ) -> AlertPlan:
         """The plan for ``rules``, their names widened by the shipped names and ``names`` (a config's)."""
         rules = list(rules)
@@ -56,20 +60,29 @@ class AlertPlan:
             shown_terms={rule.name: positive_terms(rule.query) for rule in compiled.rules},
             followups=frozenset(r.name for r in rules if r.followups),
             followup_after=followup_after,
+            max_age={r.name: r.max_age or max_age for r in rules},
         )
 
     @classmethod
     def from_config(cls, config: Config) -> AlertPlan:
-        return cls.from_rules(config.rules, config.clusters.followup_after, config.names)
+        return cls.from_rules(config.rules, config.clusters.followup_after, config.names, config.alerts.max_age)
 
     def match(self, story: Story) -> list[str]:
         return self.rules.match(StoryText(story.title, story.text, story.source.name, story.language))
 
 
+def too_old(story: Story, max_age: timedelta, at: datetime) -> bool:
+    """Whether ``story`` is no news at ``at``: published more than ``max_age`` before (the page's own date, else its
+    listing's). A story with no date at all is taken as news: nothing says otherwise."""
+    return story.published_at is not None and story.published_at < at - max_age
+
+
 def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetime) -> list[str]:
     """Match one story, write its rule matches and outbox rows, and mark it matched; returns the rule names.
 
-    A rule alerts once per near-duplicate cluster: on a later copy (another outlet, a rewrite, an update under
+    Only news alerts: a story published more than the rule's ``max_age`` ago is matched (the match recorded,
+    searchable, shown by ``alerts test``) and sent nowhere, and claims no cluster. A rule alerts once per
+    near-duplicate cluster: on a later copy (another outlet, a rewrite, an update under
     a new URL) it only records the match, and queues the cluster's one follow-up if the rule asks for it.
     Rules already recorded for the story (a restart, a second pass) are not queued again: the unique
     constraints on (rule, story), (cluster, rule) and (story, channel, digest, kind) are the final word.
@@ -83,6 +96,8 @@ def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetim
     cluster_id = story.cluster_id or story.id
     immediate: dict[str, list[str]] = {}
     for rule in fresh:
+        if too_old(story, plan.max_age.get(rule, DEFAULT_MAX_AGE), now):
+            continue
         first = {"cluster_id": cluster_id, "rule": rule, "story_id": story.id, "alerted_at": now}
         if insert_ignoring_conflicts(session, ClusterAlert, first) is None:
             if rule in plan.followups:
@@ -161,12 +176,47 @@ def match_unmatched(sessions: sessionmaker[Session], plan: AlertPlan, now: datet
             return matched
 
 
-def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | None) -> list[Story]:
-    """The stored stories ``rule`` would have alerted on since ``since``, newest first; nothing is written.
+class Verdict(StrEnum):
+    """What alerting does with a story a rule's query matched (``backtest``)."""
 
-    The same search as `newsmon search` with the rule's query: the full-text index finds the candidates,
-    and the rule itself (its sources, languages and exclude too) decides each one.
+    SENT = "sent"
+    DIGEST = "digest"  # gathered into the rule's digest
+    TOO_OLD = "too old"  # published more than the rule's max_age before it was matched
+    CLUSTER = "already alerted for its cluster"  # a copy of a story the rule alerted on
+    EXCLUDED = "excluded"  # the rule's exclude vetoed it
+
+
+def backtest(session: Session, plan: AlertPlan, rule: str, since: datetime | None) -> list[tuple[Story, Verdict]]:
+    """What ``rule`` would have done with each stored story its query matches since ``since``, newest first;
+    nothing is written.
+
+    The same search as `newsmon search` with the rule's query: the full-text index finds the candidates, and the
+    rule itself (its sources, languages and exclude too) decides each one; then the alerting semantics of
+    ``record_matches``, in the order stories were matched (by id): too old at the moment it was matched (or, not
+    matched yet, fetched), a copy of a story of its cluster that alerted first, a digest's or sent.
     """
     compiled = next(r for r in plan.rules.rules if r.name == rule)
-    found = query_candidates(session, compiled.query, Filters(since=since), Sort.NEWEST)
-    return [story for story, _rank in found if rule in plan.match(story)]
+    found = [story for story, _rank in query_candidates(session, compiled.query, Filters(since=since), Sort.NEWEST)]
+    alerted: set[int] = set()
+    verdicts: dict[int, Verdict] = {}
+    for story in sorted(found, key=lambda s: s.id):
+        outcome = plan.rules.decide(StoryText(story.title, story.text, story.source.name, story.language), rule)
+        if outcome is None or story.status != "article":
+            continue
+        cluster = story.cluster_id or story.id
+        if outcome == "excluded":
+            verdicts[story.id] = Verdict.EXCLUDED
+        elif too_old(story, plan.max_age.get(rule, DEFAULT_MAX_AGE), story.matched_at or story.fetched_at):
+            verdicts[story.id] = Verdict.TOO_OLD
+        elif cluster in alerted or _alerted_before(session, cluster, rule, story.id):
+            verdicts[story.id] = Verdict.CLUSTER
+        else:
+            alerted.add(cluster)
+            verdicts[story.id] = Verdict.DIGEST if rule in plan.digests else Verdict.SENT
+    return [(story, verdicts[story.id]) for story in found if story.id in verdicts]
+
+
+def _alerted_before(session: Session, cluster_id: int, rule: str, story_id: int) -> bool:
+    """Whether the rule alerted on an earlier story of the cluster, one outside the backtest's window."""
+    alerted = session.get(ClusterAlert, (cluster_id, rule))
+    return alerted is not None and alerted.story_id < story_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -16,7 +17,7 @@ from newsmon.config import Config
 from newsmon.config_load import Check, find_config_path, load_config
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
-from newsmon.moments import parse_duration, parse_moment
+from newsmon.moments import format_duration, parse_duration, parse_moment
 from newsmon.output import format_option, health_record, story_record, write_json, write_records
 
 if TYPE_CHECKING:
@@ -514,8 +515,9 @@ def alerts() -> None:
 @format_option()
 @pass_state
 def alerts_test(state: State, rule: str, since: datetime, fmt: str) -> None:
-    """Show what RULE would have sent for the stories in the archive; sends nothing."""
-    from alerts.outbox import AlertPlan, backtest
+    """Show what RULE would have done with each story in the archive its query matches, and why: sent, digest,
+    too old, already alerted for its cluster, excluded. The same decisions as alerting; sends nothing."""
+    from alerts.outbox import AlertPlan, Verdict, backtest
     from alerts.render import snippet
 
     config = state.config
@@ -526,21 +528,26 @@ def alerts_test(state: State, rule: str, since: datetime, fmt: str) -> None:
     channels = list(plan.notify[rule]) or None
     with _archive(state) as session:
         records = []
-        for story in backtest(session, plan, rule, since):
+        for story, verdict in backtest(session, plan, rule, since):
             record = story_record(story, with_text=fmt not in ("table", "csv"))
             record["published_at"] = record["published_at"] or record["fetched_at"]
+            record["verdict"] = verdict.value
             record["snippet"] = snippet(story.text, plan.shown_terms[rule])
             record["channels"] = channels  # where it would have gone (None: the rule notifies nobody)
             records.append(record)
     if fmt == "table":
+        counts = Counter(record["verdict"] for record in records)
+        sent = counts[Verdict.SENT.value] + counts[Verdict.DIGEST.value]
+        reasons = ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict if counts[v.value] and v is not Verdict.SENT)
         click.echo(
-            f"{rule}: {len(records)} {'story' if len(records) == 1 else 'stories'} would have alerted "
-            f"{', '.join(channels) if channels else 'no channel'} since {since:%Y-%m-%d %H:%M} UTC (nothing sent)",
+            f"{rule}: {len(records)} {'story' if len(records) == 1 else 'stories'} matched since "
+            f"{since:%Y-%m-%d %H:%M} UTC; {sent} would have alerted {', '.join(channels) if channels else 'no channel'}"
+            f"{'; ' + reasons if reasons else ''} (max_age {format_duration(plan.max_age[rule])}; nothing sent)",
             err=True,
         )
         if not records:
             return
-    columns = ["id", "published_at", "source", "title", "snippet", "url"]
+    columns = ["id", "published_at", "verdict", "source", "title", "snippet", "url"]
     write_records(records, fmt, columns if fmt in ("table", "csv") else list(records[0]) if records else columns)
 
 

@@ -236,6 +236,11 @@ class RuleConfig(_Section):
         default=False,
         description="After alerting on a story, send one follow-up naming the other outlets that reported it.",
     )
+    max_age: Duration | None = Field(
+        default=None,
+        description="Only stories published within this long alert (default: alerts.max_age); older ones are "
+        "matched and kept, never sent.",
+    )
 
     @field_validator("digest")
     @classmethod
@@ -248,6 +253,14 @@ class RuleConfig(_Section):
             except ValueError as exc:
                 raise ValueError(f"not a cron schedule (minute hour day month weekday): {exc}") from exc
         return digest
+
+
+class AlertsConfig(_Section):
+    max_age: Duration = Field(
+        default=timedelta(days=2),
+        description="Only news alerts: a story whose publication date is older than this when it is matched is "
+        "stored, searchable and matched, never sent (a first crawl's years-old backlog sends nothing).",
+    )
 
 
 class ClustersConfig(_Section):
@@ -315,6 +328,7 @@ class Config(_Section):
         default_factory=dict, description="Channel name -> apprise URL (mailtos://, json://, slack:// ...)."
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="What every rule's alerts share.")
     names: dict[str, list[str]] = Field(
         default_factory=dict,
         description="A name -> its other forms, for names newsmon does not know (Witkoff: [Віткофф, Уиткофф]): a "

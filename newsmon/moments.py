@@ -79,3 +79,12 @@ def _timedelta(seconds: float, written: object) -> timedelta:
         return timedelta(seconds=seconds)
     except OverflowError:
         raise _DurationTooLong(f"{written!r} is longer than 999,999,999 days") from None
+
+
+def format_duration(span: timedelta) -> str:
+    """A duration as config.yaml writes one: ``2d``, ``36h``, ``90m``, ``45s`` (the largest whole unit)."""
+    seconds = int(span.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"

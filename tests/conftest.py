@@ -146,9 +146,12 @@ def webhook() -> Iterator[Webhook]:
 
 
 def write_config(path: Path, database_url: str, sources: list[dict[str, Any]], **extra: Any) -> Path:
-    """A config.yaml for crawling loopback outlets (private networks allowed, no delay)."""
+    """A config.yaml for crawling loopback outlets (private networks allowed, no delay), whose rules alert on
+    stories of any age: the pages of most tests carry fixed dates (tests/alerts/test_freshness.py sets
+    ``alerts.max_age`` to test freshness)."""
     crawl = {"delay": 0, "allow_private_networks": True, "obey_robots_txt": False, "timeout": 10}
     crawl.update(extra.pop("crawl", {}))
+    extra.setdefault("alerts", {"max_age": "36500d"})
     data = {"database": {"url": database_url}, "crawl": crawl, "sources": sources, **extra}
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return path

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -46,8 +46,9 @@ def make_article(**overrides: Any) -> Article:
 
 
 def alert_plan(*rules: dict[str, Any]) -> AlertPlan:
-    """The compiled rules of a config's ``rules:`` entries."""
-    return AlertPlan.from_rules([RuleConfig(**rule) for rule in rules])
+    """The compiled rules of a config's ``rules:`` entries, alerting on stories of any age (make_article's date is
+    fixed; freshness has tests of its own)."""
+    return AlertPlan.from_rules([RuleConfig(**rule) for rule in rules], max_age=timedelta(days=36500))
 
 
 def store_matched(sessions: sessionmaker[Session], plan: AlertPlan, now: datetime, **article: Any) -> int:

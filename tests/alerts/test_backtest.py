@@ -62,7 +62,8 @@ def test_backtest_lists_what_the_rule_would_send_and_sends_nothing(
 
     table = runner.invoke(cli, ["--config", str(config), "alerts", "test", "odesa"])
     assert table.exit_code == 0, table.output
-    assert "odesa: 1 story would have alerted no channel" in table.stderr and "Grain exports" in table.stdout
+    assert "odesa: 1 story matched since" in table.stderr and "1 would have alerted no channel" in table.stderr
+    assert "Grain exports" in table.stdout
     assert webhook.url not in table.output
 
     assert webhook.received == []
