@@ -1,4 +1,5 @@
-"""Notification channels: apprise URLs, which hold secrets and are shown only masked."""
+"""Notification channels: apprise URLs, and newsmon's own JSON webhook (``webhook+https://...``, see
+alerts.payload); they hold secrets and are shown only masked."""
 
 from __future__ import annotations
 
@@ -11,8 +12,23 @@ import apprise
 from newsmon.secrets import mask_secrets
 
 
+NATIVE_WEBHOOK = "webhook+"  # webhook+https://host/path: newsmon posts its own JSON payload there
+
+
+def is_native_webhook(url: str) -> bool:
+    return url.lower().startswith(NATIVE_WEBHOOK)
+
+
+def native_target(url: str) -> str:
+    """The http(s) URL a native webhook channel posts to."""
+    return url[len(NATIVE_WEBHOOK):]
+
+
 def is_channel_url(url: str) -> bool:
-    """True when apprise can send through ``url``."""
+    """True when newsmon (its JSON webhook) or apprise can send through ``url``."""
+    if is_native_webhook(url):
+        parts = urlsplit(native_target(url))
+        return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     return apprise.Apprise.instantiate(url, suppress_exceptions=True) is not None
 
 
@@ -26,6 +42,10 @@ def masked_channel_url(url: str) -> str:
 
     A URL apprise does not understand is reduced to its scheme, so no part of a secret leaks.
     """
+    if is_native_webhook(url):
+        parts = urlsplit(native_target(url))
+        return mask_secrets(f"webhook+{parts.scheme}://{parts.hostname or '?'}{':' + str(parts.port) if parts.port else ''}"
+                            f"/{'****' if parts.path.strip('/') else ''}", url)
     plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if plugin:
         # apprise hides what each plugin knows to be secret; a token in a generic webhook's path is not one

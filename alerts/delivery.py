@@ -20,19 +20,22 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.channels import is_email
+from alerts.channels import is_email, is_native_webhook
 from alerts.names import matched_names
 from alerts.outbox import AlertPlan
+from alerts.payload import payload
 from alerts.query import Term
 from alerts.render import (
     StoryAlert,
+    emphasis_for,
+    highlights,
     render_alert,
     render_digest,
     render_followup,
@@ -246,21 +249,26 @@ class Deliverer:
                 url = channels.get(row.channel, "")
                 identity = message_identity(row.id, row.created_at)
                 if row.story is None:  # a notice about the service itself, written out when it was queued
-                    message = render_notice(row.notice or "")
+                    message, shown, kind = render_notice(row.notice or ""), [], "notice"
                 elif row.kind == "followup":
-                    alert = _story_alert(row.story, row.rules.split(","), terms)
-                    others = [_story_alert(copy, [], terms) for copy in cluster_copies(session, row.story)]
-                    message = render_followup(alert, others, is_email(url))
+                    alert = story_alert(session, row.story, row.rules.split(","), terms, self.plan.base_url)
+                    others = [story_alert(session, copy, [], terms, self.plan.base_url)
+                              for copy in cluster_copies(session, row.story)]
+                    message, shown, kind = render_followup(alert, others, is_email(url)), [alert, *others], "followup"
                 elif row.digest:
                     digests[(row.channel, row.digest)].append(row)
                     continue
                 else:
-                    message = render_alert(_story_alert(row.story, row.rules.split(","), terms), is_email(url))
-                sends.append(_Send(row.channel, (row.id,), message, identity))
+                    alert = story_alert(session, row.story, row.rules.split(","), terms, self.plan.base_url)
+                    message, shown, kind = render_alert(alert, is_email(url), emphasis_for(url)), [alert], "alert"
+                sends.append(_Send(row.channel, (row.id,), _for_channel(url, message, kind, identity, shown), identity))
             for (channel, rule), members in digests.items():
-                alerts = [_story_alert(row.story, [rule], terms) for row in members if row.story is not None]
-                message = render_digest(rule, alerts, is_email(channels.get(channel, "")))
+                alerts = [story_alert(session, row.story, [rule], terms, self.plan.base_url)
+                          for row in members if row.story is not None]
+                url = channels.get(channel, "")
+                message = render_digest(rule, alerts, is_email(url))
                 identity = message_identity(members[0].id, members[0].created_at, len(members))
+                message = _for_channel(url, message, "digest", identity, alerts)
                 sends.append(_Send(channel, tuple(row.id for row in members), message, identity))
         return sends
 
@@ -391,14 +399,34 @@ def deliver_pending(
     return report
 
 
-def _story_alert(story: Story, rules: list[str], terms: dict[str, list[Term]]) -> StoryAlert:
+def story_alert(
+    session: Session, story: Story, rules: list[str], terms: dict[str, list[Term]], base_url: str | None = None
+) -> StoryAlert:
+    """What an alert says about ``story``: its snippet centred on the words of ``rules`` that fired (and where
+    they are in it), the forms its names were found in, its cluster's other outlets, its page in newsmon."""
     wanted = [term for rule in rules for term in terms.get(rule, [])]
+    piece = snippet(story.text, wanted)
+    outlet = story.site_name or story.source.name
+    others = [copy.site_name or copy.source.name for copy in cluster_copies(session, story)]
     return StoryAlert(
         title=story.title,
-        outlet=story.site_name or story.source.name,
+        outlet=outlet,
         url=story.url,
         published_at=story.published_at,
         rules=tuple(rules),
-        snippet=snippet(story.text, wanted),
+        snippet=piece,
         matched_as=tuple(matched_names(wanted, story.title, story.text)),
+        marks=tuple(highlights(piece, wanted)),
+        story_id=story.id,
+        language=story.language,
+        cluster_id=story.cluster_id or story.id,
+        also_at=tuple(dict.fromkeys(o for o in others if o != outlet)),
+        page=f"{base_url.rstrip('/')}/stories/{story.id}" if base_url else None,
     )
+
+
+def _for_channel(url: str, message: Message, kind: str, identity: str, alerts: list[StoryAlert]) -> Message:
+    """The message as the channel at ``url`` takes it: a native JSON webhook also gets the structured payload."""
+    if not is_native_webhook(url):
+        return message
+    return replace(message, payload=payload(kind, identity, message.title, message.body, alerts))

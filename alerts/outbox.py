@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -40,6 +40,7 @@ class AlertPlan:
     followups: frozenset[str] = frozenset()  # rules that send one follow-up when other outlets report the story
     followup_after: timedelta = timedelta(hours=1)
     max_age: dict[str, timedelta] = field(default_factory=dict)  # per rule: older stories are matched, never sent
+    base_url: str | None = None  # where `newsmon serve` is reached: alerts link to the story's page there
 
     @classmethod
     def from_rules(
@@ -65,7 +66,8 @@ class AlertPlan:
 
     @classmethod
     def from_config(cls, config: Config) -> AlertPlan:
-        return cls.from_rules(config.rules, config.clusters.followup_after, config.names, config.alerts.max_age)
+        plan = cls.from_rules(config.rules, config.clusters.followup_after, config.names, config.alerts.max_age)
+        return replace(plan, base_url=config.web.base_url)
 
     def match(self, story: Story) -> list[str]:
         return self.rules.match(StoryText(story.title, story.text, story.source.name, story.language))

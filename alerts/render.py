@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from apprise import NotifyFormat
@@ -37,6 +39,12 @@ class StoryAlert:
     rules: tuple[str, ...]
     snippet: str
     matched_as: tuple[str, ...] = ()  # names found in another form: "Putin, as Путина"
+    marks: tuple[tuple[int, int], ...] = ()  # where the words that fired are in the snippet
+    story_id: int | None = None
+    language: str | None = None
+    cluster_id: int | None = None
+    also_at: tuple[str, ...] = ()  # the other outlets of its cluster, first report first
+    page: str | None = None  # the story's page in `newsmon serve` (web.base_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +52,26 @@ class Message:
     title: str
     body: str
     body_format: NotifyFormat
+    payload: dict[str, Any] | None = None  # what a native JSON webhook posts (alerts.payload)
+
+
+# How a chat channel emphasises the words that fired, by its URL's scheme; any other channel gets «guillemets».
+_EMPHASIS = {"slack": ("*", "*"), "mmost": ("*", "*"), "mmosts": ("*", "*"), "discord": ("**", "**"),
+             "rocket": ("*", "*"), "rockets": ("*", "*"), "msteams": ("**", "**")}
+PLAIN_EMPHASIS = ("«", "»")
+
+
+def emphasis_for(url: str) -> tuple[str, str]:
+    return _EMPHASIS.get(urlsplit(url).scheme.lower(), PLAIN_EMPHASIS)
+
+
+def marked(text: str, spans: tuple[tuple[int, int], ...], mark: Callable[[str], str], plain: Callable[[str], str]) -> str:
+    """``text`` with each span passed through ``mark`` and the rest through ``plain`` (each escapes its own)."""
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces += [plain(text[last:start]), mark(text[start:end])]
+        last = end
+    return "".join(pieces) + plain(text[last:])
 
 
 def one_line(text: str, limit: int = MAX_TITLE) -> str:
@@ -166,24 +194,44 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "date unknown"
 
 
-def render_alert(alert: StoryAlert, email: bool) -> Message:
-    """One story on one channel, naming every rule it matched and the forms its names were found in."""
+def _about(alert: StoryAlert) -> str:
+    """Outlet, language, publication time and the cluster: "Kyiv Post · uk · 2026-12-07 09:12 UTC · also at 3
+    outlets (Reuters, BBC, Le Monde)"."""
+    parts = [one_line(alert.outlet)] + ([alert.language] if alert.language else []) + [_when(alert.published_at)]
+    if alert.also_at:
+        shown = ", ".join(one_line(o, limit=60) for o in alert.also_at[:5]) + (" ..." if len(alert.also_at) > 5 else "")
+        parts.append(f"also at {len(alert.also_at)} outlet{'' if len(alert.also_at) == 1 else 's'} ({shown})")
+    return " · ".join(parts)
+
+
+def render_alert(alert: StoryAlert, email: bool, emphasis: tuple[str, str] = PLAIN_EMPHASIS) -> Message:
+    """One story on one channel: the rules and the headline in the subject, the words that fired marked in the
+    snippet (``<mark>`` in email, the chat's own ``emphasis``), outlet, language, time, the cluster's other
+    outlets, the forms its names were found in, and its page in `newsmon serve` when web.base_url is set."""
+    rules = ", ".join(alert.rules)
     forms = f" ({'; '.join(alert.matched_as)})" if alert.matched_as else ""
     title = one_line(alert.title)
+    subject = one_line(f"{rules}: {title}")
     if email:
+        quoted = marked(alert.snippet, alert.marks, lambda w: f"<mark>{html.escape(w)}</mark>", html.escape)
+        page = (f'<p>In newsmon: <a href="{html.escape(alert.page, quote=True)}">{html.escape(alert.page)}</a></p>'
+                if alert.page else "")
         body = (
             f"<p><b>{html.escape(title)}</b></p>"
-            f"<p>{html.escape(one_line(alert.outlet))} &middot; {html.escape(_when(alert.published_at))}</p>"
-            f"<blockquote>{html.escape(alert.snippet)}</blockquote>"
-            f'<p><a href="{html.escape(alert.url, quote=True)}">{html.escape(alert.url)}</a></p>'
-            f"<p>Matched: {html.escape(', '.join(alert.rules) + forms)}</p>"
+            f"<p>{html.escape(_about(alert))}</p>"
+            f"<blockquote>{quoted}</blockquote>"
+            f'<p><a href="{html.escape(alert.url, quote=True)}">{html.escape(alert.url)}</a></p>{page}'
+            f"<p>Matched: {html.escape(rules + forms)}</p>"
         )
-        return Message(title=f"[newsmon] {title}", body=body, body_format=NotifyFormat.HTML)
+        return Message(title=f"[newsmon] {subject}", body=body, body_format=NotifyFormat.HTML)
+    opening, closing = emphasis
+    quoted = marked(alert.snippet, alert.marks, lambda w: opening + for_chat(w) + closing, for_chat)
+    page = f"\nIn newsmon: {chat_url(alert.page)}" if alert.page else ""
     body = (
-        f"{for_chat(title)}\n{for_chat(one_line(alert.outlet))} · {_when(alert.published_at)}\n"
-        f"{for_chat(alert.snippet)}\n{chat_url(alert.url)}\nMatched: {', '.join(alert.rules)}{for_chat(forms)}"
+        f"{for_chat(title)}\n{for_chat(_about(alert))}\n"
+        f"{quoted}\n{chat_url(alert.url)}{page}\nMatched: {for_chat(rules + forms)}"
     )
-    return Message(title=f"newsmon: {for_chat(', '.join(alert.rules))}", body=body, body_format=NotifyFormat.TEXT)
+    return Message(title=f"newsmon: {for_chat(subject)}", body=body, body_format=NotifyFormat.TEXT)
 
 
 def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:

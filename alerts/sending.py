@@ -26,9 +26,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import apprise
 import apprise.plugins.email.base as apprise_email
+import requests
 
-from newsmon.secrets import mask_secrets
+from alerts.channels import is_native_webhook, native_target
 from alerts.render import Message
+from newsmon.secrets import mask_secrets
 
 # A channel gets this long to answer once it has the message, unless its URL sets apprise's ``rto``.
 # apprise's own default (4 s) is shorter than real webhooks take (a receiver that answers in 60 s got the
@@ -73,6 +75,8 @@ def read_timeout(url: str) -> float:
 
 def send(url: str, message: Message, identity: str) -> SendResult:
     """Send ``message`` to the channel at ``url``; never raises."""
+    if is_native_webhook(url):
+        return _post_payload(url, message, identity)
     plugin = apprise.Apprise.instantiate(url, asset=apprise.AppriseAsset(async_mode=False), suppress_exceptions=True)
     if plugin is None:
         return SendResult(Verdict.FAILED, "apprise does not understand this channel URL")
@@ -93,6 +97,24 @@ def send(url: str, message: Message, identity: str) -> SendResult:
                                            "(it may have arrived; retried with the same idempotency key)")
     said = [text for level, text in lines if level >= logging.INFO]
     return SendResult(Verdict.FAILED, mask_secrets(" / ".join(said[-2:]) or "apprise reported a failure", url))
+
+
+def _post_payload(url: str, message: Message, identity: str) -> SendResult:
+    """newsmon's own JSON webhook: the message's payload (alerts.payload), its identity in Idempotency-Key."""
+    body = message.payload or {"version": 1, "kind": "notice", "idempotency_key": identity, "title": message.title,
+                               "text": message.body, "stories": []}
+    target = native_target(url)
+    try:
+        response = requests.post(target, json=body, timeout=(10, read_timeout(url)), allow_redirects=False,
+                                 headers={"Idempotency-Key": identity, "User-Agent": "newsmon"})
+    except requests.exceptions.ReadTimeout:
+        return SendResult(Verdict.UNKNOWN, f"no answer within {read_timeout(url):g}s after the message was sent "
+                                           "(it may have arrived; retried with the same idempotency key)")
+    except requests.exceptions.RequestException as exc:
+        return SendResult(Verdict.FAILED, mask_secrets(f"{type(exc).__name__}: {exc}", url))
+    if 200 <= response.status_code < 300:
+        return SendResult(Verdict.SENT)
+    return SendResult(Verdict.FAILED, f"the webhook answered HTTP {response.status_code}")
 
 
 def _stamp(plugin: object, identity: str) -> None:

@@ -314,6 +314,12 @@ class WebConfig(_Section):
         description="When set, every request must carry it (Authorization: Bearer, ?token=, or the cookie the page "
         "then sets). Write ${NEWSMON_WEB_TOKEN} to keep it out of the file.",
     )
+    base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s/]+",
+        description="Where users reach `newsmon serve` (https://newsmon.example.org): alerts then link to the "
+        "story's page there.",
+    )
 
 
 class Config(_Section):

@@ -62,7 +62,7 @@ def test_crawl_delivers_before_it_exits_and_never_twice(
         "matched_stories": 3, "sent": 3, "retrying": 0, "failed": 0, "errors": []}
     assert len(webhook.received) == 3
     story_zero = next(m for m in webhook.received if "Story 0" in str(m["message"]))
-    assert story_zero["title"] == "newsmon: peace-plan, odesa"  # one message naming both rules
+    assert story_zero["title"].startswith("newsmon: peace-plan, odesa: Story 0")  # one message naming both rules
     again = run_newsmon("--config", str(config), "crawl")
     assert again.returncode == 0, again.stderr
     assert "alerts: 0 stories matched; 0 sent, 0 to retry, 0 failed" in again.stdout

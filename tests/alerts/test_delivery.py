@@ -61,7 +61,7 @@ def test_one_message_per_story_per_channel_naming_every_rule(engine: Engine, mai
     assert (report.sent, report.retrying, report.failed) == (2, 0, 0)
     assert len(mailbox.messages) == 1
     mail = mailbox.messages[0]
-    assert mail["Subject"] == "[newsmon] Talks in Geneva Bcc: everyone@example.org <script>x</script>"
+    assert mail["Subject"] == "[newsmon] peace-plan, geneva: Talks in Geneva Bcc: everyone@example.org <script>x</script>"
     assert mail["Bcc"] is None and mail["To"] == "desk@example.org"
     html = mail.get_body(preferencelist=("html",)).get_content()
     plain = mail.get_body(preferencelist=("plain",)).get_content()
@@ -71,7 +71,8 @@ def test_one_message_per_story_per_channel_naming_every_rule(engine: Engine, mai
     assert "20-point peace plan" in plain  # the snippet around the first match
     assert len(webhook.received) == 1
     chat = webhook.received[0]
-    assert chat["title"] == "newsmon: peace-plan"
+    # the page's headline in a chat title is inert too: a zero-width space after its @
+    assert chat["title"] == "newsmon: peace-plan: Talks in Geneva Bcc: everyone@\u200bexample.org <script>x</script>"
     assert "https://wire.example/geneva" in str(chat["message"]) and "Matched: peace-plan" in str(chat["message"])
 
     # Delivered means done: a second run sends nothing.
@@ -182,7 +183,7 @@ def test_a_digest_gathers_its_stories_into_one_message_at_its_time(engine: Engin
     _store(sessions, plan, url="https://wire.example/2", urls=("https://wire.example/2",), title="Second",
            text=filler("second") + " Odesa port was struck overnight, officials said in Geneva.")  # another story
     at_seven = deliver_pending(sessions, {"chat": webhook.url}, plan, now=NOW + timedelta(hours=1))
-    assert at_seven.sent == 1 and webhook.received[0]["title"] == "newsmon: now"  # the immediate rule only
+    assert at_seven.sent == 1 and webhook.received[0]["title"] == "newsmon: now: Second"  # the immediate rule only
     deliver_pending(sessions, {"chat": webhook.url}, plan, now=datetime(2026, 11, 24, 8, 0, tzinfo=UTC))
     assert len(webhook.received) == 2
     digest = webhook.received[1]

@@ -76,7 +76,7 @@ def test_a_title_at_the_limit_is_kept_whole() -> None:
 )
 def test_an_email_subject_is_one_line(title: str) -> None:
     message = render_alert(_alert(title=title), email=True)
-    assert message.title.startswith("[newsmon] Breaking ")
+    assert message.title.startswith("[newsmon] ceasefire, geneva-talks: Breaking ")
     assert not any(char in message.title for char in "\r\n\u2028\u2029\x85")
 
 
@@ -166,7 +166,7 @@ def test_a_chat_body_carries_the_same_facts_as_plain_text() -> None:
 
 
 def test_a_chat_title_names_the_rules() -> None:
-    assert render_alert(_alert(), email=False).title == "newsmon: ceasefire, geneva-talks"
+    assert render_alert(_alert(), email=False).title == "newsmon: ceasefire, geneva-talks: Ceasefire talks resume in Geneva"
 
 
 # Snippets
