@@ -49,6 +49,8 @@ from db.models import DeliveryAttempt, OutboxMessage, Story
 from db.session import database_error
 
 logger = logging.getLogger(__name__)
+# The digest an alert held by its channel's quiet hours joins (config quiet_hours): sent when they end.
+QUIET_DIGEST = "quiet hours"
 
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=5)  # at least; longer when a channel is given longer to answer
@@ -245,6 +247,8 @@ class Deliverer:
             digests: dict[tuple[str, str], list[OutboxMessage]] = defaultdict(list)
             sends = []
             for row in rows:
+                if row.status == "pending" and self._held(row, now):
+                    continue  # the channel's quiet hours: due again when they end
                 row.status, row.claimed_until, row.claimed_by = "sending", until, self.claimant
                 url = channels.get(row.channel, "")
                 identity = message_identity(row.id, row.created_at)
@@ -263,14 +267,26 @@ class Deliverer:
                     message, shown, kind = render_alert(alert, is_email(url), emphasis_for(url)), [alert], "alert"
                 sends.append(_Send(row.channel, (row.id,), _for_channel(url, message, kind, identity, shown), identity))
             for (channel, rule), members in digests.items():
-                alerts = [story_alert(session, row.story, [rule], terms, self.plan.base_url)
-                          for row in members if row.story is not None]
+                alerts = [story_alert(session, row.story, row.rules.split(",") if rule == QUIET_DIGEST else [rule],
+                                      terms, self.plan.base_url) for row in members if row.story is not None]
                 url = channels.get(channel, "")
                 message = render_digest(rule, alerts, is_email(url))
                 identity = message_identity(members[0].id, members[0].created_at, len(members))
                 message = _for_channel(url, message, "digest", identity, alerts)
                 sends.append(_Send(channel, tuple(row.id for row in members), message, identity))
         return sends
+
+    def _held(self, row: OutboxMessage, now: datetime) -> bool:
+        """Hold ``row`` when its channel is in quiet hours and none of its rules is urgent: it is due again when
+        they end, and an alert joins the channel's one quiet-hours digest (what the window gathered)."""
+        window = self.plan.quiet.get(row.channel)
+        ends = window.holds_until(now) if window is not None else None
+        if ends is None or self.plan.urgent.intersection(row.rules.split(",")):
+            return False
+        row.due_at = ends
+        if row.kind == "alert" and not row.digest and row.story is not None:
+            row.digest = QUIET_DIGEST
+        return True
 
     def _dead_senders(self, session: Session) -> list[str]:
         """The senders of messages still marked 'sending' that are known dead."""

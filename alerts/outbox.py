@@ -24,6 +24,7 @@ from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
 from db.search import Filters, Sort
 from db.storage import insert_ignoring_conflicts
 from newsmon.config import Config, RuleConfig
+from newsmon.moments import QuietWindow
 
 logger = logging.getLogger(__name__)
 DEFAULT_MAX_AGE = timedelta(days=2)  # config's alerts.max_age
@@ -41,6 +42,8 @@ class AlertPlan:
     followup_after: timedelta = timedelta(hours=1)
     max_age: dict[str, timedelta] = field(default_factory=dict)  # per rule: older stories are matched, never sent
     base_url: str | None = None  # where `newsmon serve` is reached: alerts link to the story's page there
+    urgent: frozenset[str] = frozenset()  # rules whose alerts break through quiet hours
+    quiet: dict[str, QuietWindow] = field(default_factory=dict)  # channel -> the hours its messages are held
 
     @classmethod
     def from_rules(
@@ -62,12 +65,14 @@ class AlertPlan:
             followups=frozenset(r.name for r in rules if r.followups),
             followup_after=followup_after,
             max_age={r.name: r.max_age or max_age for r in rules},
+            urgent=frozenset(r.name for r in rules if r.urgent),
         )
 
     @classmethod
     def from_config(cls, config: Config) -> AlertPlan:
         plan = cls.from_rules(config.rules, config.clusters.followup_after, config.names, config.alerts.max_age)
-        return replace(plan, base_url=config.web.base_url)
+        quiet = {channel: QuietWindow.parse(hours) for channel, hours in config.quiet_hours.items()}
+        return replace(plan, base_url=config.web.base_url, quiet=quiet)
 
     def match(self, story: Story) -> list[str]:
         return self.rules.match(StoryText(story.title, story.text, story.source.name, story.language))

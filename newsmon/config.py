@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from newsmon.errors import ConfigError
-from newsmon.moments import parse_duration
+from newsmon.moments import QuietWindow, parse_duration
 
 DEFAULT_CONFIG_PATH = "config.yaml"
 DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"
@@ -35,6 +36,7 @@ _HOST_NAME = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+QuietHours = Annotated[str, AfterValidator(lambda text: QuietWindow.parse(text).text)]
 
 
 class _Section(BaseModel):
@@ -241,6 +243,7 @@ class RuleConfig(_Section):
         description="Only stories published within this long alert (default: alerts.max_age); older ones are "
         "matched and kept, never sent.",
     )
+    urgent: bool = Field(default=False, description="Its alerts break through a channel's quiet hours.")
 
     @field_validator("digest")
     @classmethod
@@ -335,6 +338,11 @@ class Config(_Section):
     )
     rules: list[RuleConfig] = Field(default_factory=list, description="What to alert on, and where to send it.")
     alerts: AlertsConfig = Field(default_factory=AlertsConfig, description="What every rule's alerts share.")
+    quiet_hours: dict[str, QuietHours] = Field(
+        default_factory=dict,
+        description='Channel name -> hours its alerts are held ("22:00-07:00 Europe/Kyiv"), then sent as one '
+        "digest when they end; a rule with urgent: true breaks through.",
+    )
     names: dict[str, list[str]] = Field(
         default_factory=dict,
         description="A name -> its other forms, for names newsmon does not know (Witkoff: [Віткофф, Уиткофф]): a "
@@ -383,6 +391,10 @@ def cross_check(data: Mapping[str, Any]) -> list[str]:
             if isinstance(name, str) and name not in source_names:
                 problems.append(f"rules[{index}].sources: no source named {name!r}")
     service = data.get("service") if isinstance(data.get("service"), dict) else {}
+    quiet = data.get("quiet_hours") if isinstance(data.get("quiet_hours"), dict) else {}
+    for channel in quiet:
+        if channel not in channels:
+            problems.append(f"quiet_hours.{channel}: channel {channel!r} is not defined under channels")
     health_channel = service.get("health_channel")
     if isinstance(health_channel, str) and health_channel not in channels:
         problems.append(f"service.health_channel: channel {health_channel!r} is not defined under channels")

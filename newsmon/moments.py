@@ -4,7 +4,9 @@ them in the config, on the command line and in the web app's parameters."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -88,3 +90,52 @@ def format_duration(span: timedelta) -> str:
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+_QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})(?:\s+(\S+))?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class QuietWindow:
+    """Hours of a day, in a time zone, when a channel is not to be disturbed: ``22:00-07:00 Europe/Kyiv``.
+
+    Local times are read in the zone on the day in question (zoneinfo), so the window keeps its local hours
+    across a change to or from daylight saving time.
+    """
+
+    start: time
+    end: time
+    zone: ZoneInfo
+    text: str
+
+    @classmethod
+    def parse(cls, text: str) -> QuietWindow:
+        """Raises ValueError, in one line that says what to write."""
+        match = _QUIET.match(text)
+        hint = 'write "HH:MM-HH:MM Area/City", e.g. "22:00-07:00 Europe/Kyiv" (the zone defaults to UTC)'
+        if match is None:
+            raise ValueError(f"not quiet hours: {text!r}; {hint}")
+        hours = [int(match.group(i)) for i in (1, 3)]
+        minutes = [int(match.group(i)) for i in (2, 4)]
+        if any(h > 23 for h in hours) or any(m > 59 for m in minutes):
+            raise ValueError(f"not quiet hours: {text!r}; {hint}")
+        if (hours, minutes) == (hours[::-1], minutes[::-1]):
+            raise ValueError(f"quiet hours {text!r} start when they end; {hint}")
+        try:
+            zone = ZoneInfo(match.group(5) or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"quiet hours {text!r}: no time zone {match.group(5)!r}; {hint}") from None
+        return cls(time(hours[0], minutes[0]), time(hours[1], minutes[1]), zone, text.strip())
+
+    def holds_until(self, now: datetime) -> datetime | None:
+        """When the window that ``now`` falls in ends (UTC), or None when ``now`` is outside it."""
+        local = now.astimezone(self.zone)
+        moment = local.time().replace(tzinfo=None)
+        if self.start < self.end:
+            inside, end_day = self.start <= moment < self.end, local.date()
+        else:  # across midnight: 22:00-07:00
+            inside = moment >= self.start or moment < self.end
+            end_day = local.date() + timedelta(days=1) if moment >= self.start else local.date()
+        if not inside:
+            return None
+        return datetime.combine(end_day, self.end, tzinfo=self.zone).astimezone(UTC)

@@ -61,7 +61,7 @@ def test_every_problem_is_reported_at_once_with_its_path() -> None:
         "crawl.concurency: unknown key (allowed: user_agent, concurrency, delay, timeout, max_bytes, "
         "sitemap_window, max_links, extraction_time_limit, extraction_workers, obey_robots_txt, "
         "allow_private_networks, private_hosts)",
-        "databse: unknown key (allowed: database, crawl, service, clusters, sources, channels, rules, alerts, names, web, redis)",
+        "databse: unknown key (allowed: database, crawl, service, clusters, sources, channels, rules, alerts, quiet_hours, names, web, redis)",
         "sources[0].every: '10 minutes' is not a duration; write e.g. 30s, 10m, 1h30m or 2d",
         "sources[0]: give exactly one of feed, sitemap or page (found feed and page)",
         "sources[1].sitemap: must be an http:// or https:// URL",
