@@ -31,6 +31,7 @@ from alerts.channels import is_email, is_native_webhook
 from alerts.names import matched_names
 from alerts.outbox import AlertPlan
 from alerts.payload import payload
+from alerts.surges import surge_reports
 from alerts.query import Term
 from alerts.render import (
     StoryAlert,
@@ -40,6 +41,7 @@ from alerts.render import (
     render_digest,
     render_followup,
     render_notice,
+    render_surge,
     snippet,
 )
 from alerts.sending import Message, SendResult, Verdict, message_identity, read_timeout, send
@@ -47,6 +49,7 @@ from db.claimants import is_dead_on_this_host, new_claimant
 from db.clusters import cluster_copies
 from db.models import DeliveryAttempt, OutboxMessage, Story
 from db.session import database_error
+from newsmon.moments import format_duration
 
 logger = logging.getLogger(__name__)
 # The digest an alert held by its channel's quiet hours joins (config quiet_hours): sent when they end.
@@ -259,6 +262,11 @@ class Deliverer:
                     others = [story_alert(session, copy, [], terms, self.plan.base_url)
                               for copy in cluster_copies(session, row.story)]
                     message, shown, kind = render_followup(alert, others, is_email(url)), [alert, *others], "followup"
+                elif row.kind == "surge" and row.rules in self.plan.surges:
+                    surge = self.plan.surges[row.rules]
+                    shown = [story_alert(session, report.story, [row.rules], terms, self.plan.base_url)
+                             for report in surge_reports(session, row.rules, surge, row.created_at)]
+                    message, kind = render_surge(row.rules, shown, format_duration(surge.within), is_email(url)), "surge"
                 elif row.digest:
                     digests[(row.channel, row.digest)].append(row)
                     continue

@@ -23,7 +23,8 @@ from alerts.search import query_candidates
 from db.models import ClusterAlert, OutboxMessage, RuleMatch, Story
 from db.search import Filters, Sort
 from db.storage import insert_ignoring_conflicts
-from newsmon.config import Config, RuleConfig
+from alerts.surges import surge_fires
+from newsmon.config import Config, RuleConfig, SurgeConfig
 from newsmon.moments import QuietWindow
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class AlertPlan:
     base_url: str | None = None  # where `newsmon serve` is reached: alerts link to the story's page there
     urgent: frozenset[str] = frozenset()  # rules whose alerts break through quiet hours
     quiet: dict[str, QuietWindow] = field(default_factory=dict)  # channel -> the hours its messages are held
+    surges: dict[str, SurgeConfig] = field(default_factory=dict)  # rules that also alert on a surge of outlets
 
     @classmethod
     def from_rules(
@@ -66,6 +68,7 @@ class AlertPlan:
             followup_after=followup_after,
             max_age={r.name: r.max_age or max_age for r in rules},
             urgent=frozenset(r.name for r in rules if r.urgent),
+            surges={r.name: r.surge for r in rules if r.surge is not None},
         )
 
     @classmethod
@@ -118,6 +121,10 @@ def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetim
                 immediate.setdefault(channel, []).append(rule)
     for channel, rules in immediate.items():
         _queue(session, story.id, channel, rules, digest="", due=now, now=now)
+    for rule in fresh:
+        if rule in plan.surges and surge_fires(session, rule, plan.surges[rule], story, now):
+            for channel in plan.notify.get(rule, ()):
+                _queue(session, story.id, channel, [rule], digest="", due=now, now=now, kind="surge")
     story.matched_at = now
     return fresh
 

@@ -45,9 +45,9 @@ class AlertPayload(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     version: Literal[1] = Field(description="The payload's version: 1.")
-    kind: Literal["alert", "digest", "followup", "notice"] = Field(
+    kind: Literal["alert", "digest", "followup", "surge", "notice"] = Field(
         description="alert: one story; digest: a digest rule's stories; followup: the other outlets of an alerted "
-        "story; notice: about newsmon itself (a source failing)."
+        "story; surge: each outlet's first story of a rule's surge; notice: about newsmon itself (a source failing)."
     )
     idempotency_key: str = Field(description="The message's identity: the same on every retry of it.")
     title: str = Field(description="The message's title, as chat channels show it.")

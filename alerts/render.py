@@ -249,6 +249,26 @@ def render_digest(rule: str, alerts: list[StoryAlert], email: bool) -> Message:
     return Message(f"newsmon digest: {for_chat(rule)}, {count}", "\n".join(lines), NotifyFormat.TEXT)
 
 
+def render_surge(rule: str, reports: list[StoryAlert], within: str, email: bool) -> Message:
+    """A rule's surge: every outlet that reported its stories within the window, with its first story (headline,
+    link, language, time), first report first."""
+    languages = sorted({a.language for a in reports if a.language})
+    spread = f"{len(reports)} outlets in {len(languages)} language{'' if len(languages) == 1 else 's'}"
+    title = f"surge: {rule}: {spread} within {within}"
+    if email:
+        items = "".join(
+            f"<li>{html.escape(_when(a.published_at))} <b>{html.escape(one_line(a.outlet))}</b>"
+            f"{' (' + html.escape(a.language) + ')' if a.language else ''}: "
+            f'<a href="{html.escape(a.url, quote=True)}">{html.escape(one_line(a.title))}</a></li>'
+            for a in reports
+        )
+        return Message(f"[newsmon] {title}", f"<p>{html.escape(spread)} ({html.escape(', '.join(languages))})"
+                       f"</p><ol>{items}</ol>", NotifyFormat.HTML)
+    lines = [f"• {_when(a.published_at)} {for_chat(one_line(a.outlet))}{' (' + a.language + ')' if a.language else ''}: "
+             f"{for_chat(one_line(a.title))}\n  {chat_url(a.url)}" for a in reports]
+    return Message(f"newsmon {for_chat(title)}", "\n".join(lines), NotifyFormat.TEXT)
+
+
 def render_followup(alert: StoryAlert, others: list[StoryAlert], email: bool) -> Message:
     """The one follow-up of an alerted story: the other outlets that reported it since (copies, rewrites)."""
     outlets = sorted({one_line(other.outlet) for other in others} - {one_line(alert.outlet)})

@@ -184,6 +184,16 @@ class ClusterAlert(Base):
     alerted_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Surge(Base):
+    """A rule's surge alert fired: no other until a match finds its window with fewer outlets (alerts.surges)."""
+
+    __tablename__ = "surges"
+
+    rule: Mapped[str] = mapped_column(String(200), primary_key=True)
+    fired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"))  # the match that fired it
+
+
 class CrawlRun(Base):
     """One crawl of one source: when, what came of it, and the one-line reason when it failed."""
 

@@ -218,6 +218,12 @@ class SourceConfig(_Section):
         return str(getattr(self, self.kind.value))
 
 
+class SurgeConfig(_Section):
+    outlets: int = Field(ge=2, description="Alert once when this many distinct outlets published matching stories...")
+    within: Duration = Field(default=timedelta(hours=2), description="... within this long.")
+    languages: int = Field(default=1, ge=1, description="... in at least this many languages.")
+
+
 class RuleConfig(_Section):
     name: str = Field(pattern=_NAME, description="Unique name of the rule, shown in every alert it sends.")
     query: str = Field(
@@ -244,6 +250,11 @@ class RuleConfig(_Section):
         "matched and kept, never sent.",
     )
     urgent: bool = Field(default=False, description="Its alerts break through a channel's quiet hours.")
+    surge: SurgeConfig | None = Field(
+        default=None,
+        description="Also one alert when many outlets report matching stories at once, listing each: "
+        "{outlets: 5, within: 2h, languages: 2}.",
+    )
 
     @field_validator("digest")
     @classmethod
