@@ -163,7 +163,9 @@ def test_an_archive_indexed_before_pairs_is_reindexed_by_its_migration(engine: E
     with Session(engine) as session:
         assert search(session, "=习近平") == []  # the old entry holds no pairs
 
-    assert upgrade(engine) is True
+    command.upgrade(_alembic_config(engine), "0010")  # the migration itself (the later ones' tables exist)
+    command.stamp(_alembic_config(engine), "head")
 
     with Session(engine) as session:
         assert [hit.story.id for hit in search(session, "=习近平")] == [story_id]
+    assert upgrade(engine) is False
