@@ -8,16 +8,17 @@ not be read).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from alerts.names import lexicon_for
 from db.models import MAX_ID
+from newsmon.alerts_view import alert_records
 from newsmon.output import health_record
 from newsmon.stories import find_stories, story_detail, timeline
-from alerts.names import lexicon_for
 from newsmon.web.requests import ArchiveSession, CurrentConfig, Search
 
 router = APIRouter(prefix="/api", tags=["archive"])
@@ -173,6 +174,41 @@ def sources(session: ArchiveSession, config: CurrentConfig) -> list[dict[str, An
     return [
         {"kind": listed[h.name].kind.value, "url": listed[h.name].url, **health_record(h)} for h in health
     ]
+
+
+class AlertStory(BaseModel):
+    id: int
+    title: str
+    url: str
+    outlet: str
+
+
+class AlertRecord(BaseModel):
+    id: int = Field(description="The outbox message's id.")
+    state: str = Field(description="sent, held (until the channel's quiet hours end), pending, sending or failed.")
+    kind: str = Field(description="alert, followup or surge.")
+    channel: str = Field(description="The channel's name (never its URL).")
+    rules: list[str]
+    digest: str | None = Field(description="The digest rule it waits for, if any.")
+    created_at: datetime
+    due_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None = Field(description="The last attempt's error, secrets masked.")
+    story: AlertStory | None
+    matched_as: list[str] = Field(description='Names found in another form: "Putin, as Путина".')
+    notice: str | None = Field(description="For a notice about newsmon itself: its title.")
+
+
+@router.get("/alerts", response_model=list[AlertRecord], responses=ERRORS)
+def alerts(session: ArchiveSession, config: CurrentConfig,
+           status: Annotated[Literal["sent", "held", "pending", "sending", "failed"] | None, Query()] = None,
+           rule: Annotated[str | None, Query(max_length=200)] = None,
+           channel: Annotated[str | None, Query(max_length=200)] = None,
+           limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[dict[str, Any]]:
+    """Outbox messages, newest first: what was sent, held, pending or failed, per rule and channel, with the story
+    and the forms its names were found in."""
+    return alert_records(session, config, status, rule, channel, limit)
 
 
 @router.get("/rules", response_model=list[Rule], responses=ERRORS)

@@ -15,14 +15,22 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from alerts.names import lexicon_for
 from alerts.query import QueryError
 from db.search import Sort
-from alerts.names import lexicon_for
+from newsmon.alerts_view import STATES, alert_records
 from newsmon.stories import TIMELINE_MOST, find_stories, story_detail, timeline
 from newsmon.web.api import sources as source_statuses
-from newsmon.web.requests import ArchiveSession, BadRequest, CurrentConfig, build_story_query, parse_id
+from newsmon.web.requests import (
+    ArchiveSession,
+    BadRequest,
+    CurrentConfig,
+    build_story_query,
+    parse_id,
+)
 
 router = APIRouter(include_in_schema=False)
+ALERTS_SHOWN = 200  # the newest outbox messages the /alerts page lists
 templates = Jinja2Templates(directory=Path(__file__).with_name("templates"))
 RESULTS = 50
 
@@ -107,6 +115,18 @@ def sources_page(request: Request, session: ArchiveSession,
 @router.get("/rules", response_class=HTMLResponse, name="rules_page")
 def rules_page(request: Request, config: CurrentConfig) -> HTMLResponse:
     return templates.TemplateResponse(request, "rules.html", {"rules": config.rules})
+
+
+@router.get("/alerts", response_class=HTMLResponse, name="alerts_page")
+def alerts_page(request: Request, session: ArchiveSession, config: CurrentConfig, status: str | None = None,
+                rule: str | None = None, channel: str | None = None) -> HTMLResponse:
+    """What was sent, held, pending or failed, per rule and channel, with the story and the forms that fired."""
+    form = {"status": status or "", "rule": rule or "", "channel": channel or ""}
+    records = alert_records(session, config, status if status in STATES else None, rule or None, channel or None,
+                            limit=ALERTS_SHOWN)
+    context = {"records": records, "form": form, "states": STATES, "rules": [r.name for r in config.rules],
+               "channels": list(config.channels), "limit": ALERTS_SHOWN}
+    return templates.TemplateResponse(request, "alerts.html", context)
 
 
 def _chart(found: Any, form: dict[str, Any]) -> dict[str, Any]:
