@@ -36,7 +36,7 @@ import lxml.html
 from alerts.matching import RuleSet, RuleSpec, StoryText
 from newsmon.words import fold_words
 from tests.conftest import run_newsmon, write_config
-from tests.servers import CORPUS, Outlet, aeb_pages, serve_aeb
+from tests.servers import CORPUS, Outlet, Webhook, aeb_pages, serve_aeb
 
 ARTICLES = CORPUS / "articles"
 AEB = ARTICLES / "aeb"
@@ -161,6 +161,38 @@ def crawled_matches(rules: Iterable[RuleSpec], workdir: Path) -> tuple[set[Pair]
     return {(rule, url.rsplit("/", 1)[1].removesuffix(".html")) for rule, url in rows}, stored
 
 
+def backlog_alerts(rules: Iterable[RuleSpec], workdir: Path) -> dict[str, int]:
+    """The AEB pages as a first crawl's backlog (their own dates, years old), crawled with the rules notifying a
+    real webhook under the default ``alerts.max_age``: how many stories were stored, dated, matched, and how many
+    messages went out, for stories older than max_age (target 0) and for undated ones."""
+    database = workdir / "backlog.db"
+    config_rules = [{"name": rule.name, "query": rule.query, "notify": ["hook"]} for rule in rules]
+    with Outlet("127.0.0.1") as outlet, Webhook() as hook:
+        feed_url, _truth = serve_aeb(outlet)
+        config = write_config(workdir / "backlog.yaml", f"sqlite:///{database}", [{"name": "aeb", "feed": feed_url}],
+                              rules=config_rules, channels={"hook": hook.url}, alerts={})  # the default max_age
+        crawl = run_newsmon("--config", str(config), "crawl", "--format", "json")
+        received = len(hook.received)
+    if crawl.returncode != 0:
+        raise RuntimeError(f"newsmon crawl failed: {crawl.stderr.strip()}")
+    with sqlite3.connect(database) as connection:
+        def count(sql: str) -> int:
+            return int(connection.execute(sql).fetchone()[0])
+
+        old = "stories.published_at < datetime(stories.matched_at, '-2 days')"
+        return {
+            "stored": count("SELECT count(*) FROM stories"),
+            "dated": count("SELECT count(*) FROM stories WHERE published_at IS NOT NULL"),
+            "older_than_max_age": count(f"SELECT count(*) FROM stories WHERE {old}"),
+            "matched": count("SELECT count(DISTINCT story_id) FROM rule_matches"),
+            "messages": received,
+            "messages_for_old_stories": count(f"SELECT count(*) FROM outbox JOIN stories ON stories.id = outbox.story_id "
+                                              f"WHERE {old}"),
+            "messages_for_undated_stories": count("SELECT count(*) FROM outbox JOIN stories ON stories.id = "
+                                                  "outbox.story_id WHERE stories.published_at IS NULL"),
+        }
+
+
 def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
     pages = load_pages()
     specs = build_rules(pages, rule_count, seed)
@@ -176,6 +208,7 @@ def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
         "expected_pairs": len(expected),
         "crawled": asdict(score(crawled, expected)),
         "raw_page": asdict(score(raw, expected)),
+        "backlog": backlog_alerts(specs, workdir),
     }
 
 
@@ -206,6 +239,14 @@ def main(argv: list[str] | None = None) -> int:
             f"{label:<34} {row['precision']:>9.3f} {row['recall']:>7.3f} "
             f"{row['false_positives']:>8} {row['false_negatives']:>7}"
         )
+    backlog = figures["backlog"]
+    assert isinstance(backlog, dict)
+    print(
+        f"as a first crawl's backlog, the default alerts.max_age (2d): {backlog['stored']} stories stored, "
+        f"{backlog['dated']} dated, {backlog['older_than_max_age']} older than 2 days, {backlog['matched']} matched; "
+        f"{backlog['messages']} messages sent: {backlog['messages_for_old_stories']} for old stories (target 0), "
+        f"{backlog['messages_for_undated_stories']} for undated ones"
+    )
     return 0
 
 
