@@ -20,6 +20,7 @@ Precision and recall are over (rule, page) pairs. Run::
 from __future__ import annotations
 
 import argparse
+import html
 import csv
 import json
 import random
@@ -29,14 +30,16 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import lxml.html
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
 from newsmon.words import fold_words
 from tests.conftest import run_newsmon, write_config
-from tests.servers import CORPUS, Outlet, Webhook, aeb_pages, serve_aeb
+from tests.servers import CORPUS, Outlet, Webhook, aeb_pages, filler, rfc822, rss, serve_aeb
 
 ARTICLES = CORPUS / "articles"
 AEB = ARTICLES / "aeb"
@@ -193,6 +196,44 @@ def backlog_alerts(rules: Iterable[RuleSpec], workdir: Path) -> dict[str, int]:
         }
 
 
+# The corpus's real cross-outlet duplicate groups (../shared/corpus/duplicates), each with a rule as an analyst
+# would write it in English; names find the Russian and German groups (Украина, Грузию, НАТО).
+SURGE_RULES = {1: '"New Delhi" AND heat', 2: 'Israel AND "War Cabinet"', 8: 'Ukraine AND "зимнее время"',
+               9: "NATO AND Georgia", 10: "Spain AND Argentin*", 11: '"British Airways"'}
+
+
+def surge_messages(workdir: Path) -> dict[str, int]:
+    """Each real cross-outlet group served as the pages of its outlets (title, the item's summary, filler),
+    published minutes apart, crawled with one rule per group with ``surge: {outlets: 2, within: 2h}`` notifying
+    a real webhook: how many surge messages each group's rule sent (target exactly 1)."""
+    groups = json.loads((CORPUS / "duplicates" / "feed-duplicate-groups.json").read_text(encoding="utf-8"))
+    now = datetime.now(UTC).replace(microsecond=0)
+    database = workdir / "surges.db"
+    with Outlet("127.0.0.1") as outlet, Webhook() as hook:
+        items = []
+        for number in SURGE_RULES:
+            for index, item in enumerate(groups[number]["items"]):
+                published = now - timedelta(minutes=30 - 10 * index)
+                host = urlsplit(item["link"]).hostname or "outlet.example"
+                body = "".join(f"<p>{html.escape(p)}</p>" for p in (item["summary"] or item["title"], filler(item["link"])))
+                page = (f'<html lang="en"><head><meta charset="utf-8"><title>{html.escape(item["title"])}</title>'
+                        f'<meta property="og:site_name" content="{html.escape(host)}">'
+                        f'<meta property="article:published_time" content="{published.isoformat()}"></head><body>'
+                        f"<article><h1>{html.escape(item['title'])}</h1>{body}</article></body></html>")
+                items.append({"title": item["title"], "pubDate": rfc822(published),
+                              "link": outlet.add(f"/dup/{number}/{index}.html", page, content_type="text/html")})
+        feed = outlet.add("/dup/feed.xml", rss(items, "duplicates"), content_type="application/rss+xml")
+        rules = [{"name": f"group-{number}", "query": query, "notify": ["hook"],
+                  "surge": {"outlets": 2, "within": "2h"}} for number, query in SURGE_RULES.items()]
+        config = write_config(workdir / "surges.yaml", f"sqlite:///{database}", [{"name": "dup", "feed": feed}],
+                              rules=rules, channels={"hook": hook.url}, alerts={})
+        crawl = run_newsmon("--config", str(config), "crawl", "--format", "json")
+        titles = [str(message.get("title")) for message in hook.received]
+    if crawl.returncode != 0:
+        raise RuntimeError(f"newsmon crawl failed: {crawl.stderr.strip()}")
+    return {f"group-{n}": sum(1 for t in titles if t.startswith(f"newsmon surge: group-{n}:")) for n in SURGE_RULES}
+
+
 def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
     pages = load_pages()
     specs = build_rules(pages, rule_count, seed)
@@ -209,6 +250,7 @@ def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
         "crawled": asdict(score(crawled, expected)),
         "raw_page": asdict(score(raw, expected)),
         "backlog": backlog_alerts(specs, workdir),
+        "surges": surge_messages(workdir),
     }
 
 
@@ -247,6 +289,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{backlog['messages']} messages sent: {backlog['messages_for_old_stories']} for old stories (target 0), "
         f"{backlog['messages_for_undated_stories']} for undated ones"
     )
+    surges = figures["surges"]
+    assert isinstance(surges, dict)
+    print(f"surges built from the corpus's {len(surges)} real cross-outlet duplicate groups (2 outlets each, rule "
+          f"surge: {{outlets: 2, within: 2h}}): surge messages per group {sorted(surges.values())} (target 1 each)")
     return 0
 
 
