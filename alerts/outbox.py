@@ -82,9 +82,11 @@ class AlertPlan:
 
 
 def too_old(story: Story, max_age: timedelta, at: datetime) -> bool:
-    """Whether ``story`` is no news at ``at``: published more than ``max_age`` before (the page's own date, else its
-    listing's). A story with no date at all is taken as news: nothing says otherwise."""
-    return story.published_at is not None and story.published_at < at - max_age
+    """Whether ``story`` is no news at ``at``: its own publication date and its listing's date are both more than
+    ``max_age`` before (a listing that brings an old page up again as new makes it news). A story with no date at
+    all is taken as news: nothing says otherwise."""
+    dates = [moment for moment in (story.published_at, story.listed_at) if moment is not None]
+    return bool(dates) and max(dates) < at - max_age
 
 
 def record_matches(session: Session, story: Story, plan: AlertPlan, now: datetime) -> list[str]:

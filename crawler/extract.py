@@ -131,6 +131,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         language=detect_language(f"{title}\n{text}", declared_language(html) or language_hint),
         published_at=published,
         modified_at=modified,
+        listed_at=link.published_at,
         status=status,
         # Pages that are no article are told apart by their URL: one teaser text must not make two the same.
         content_hash=content_hash(text) if status == "article" else content_hash(f"{status} {url}"),

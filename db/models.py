@@ -121,6 +121,7 @@ class Story(Base):
     # article | teaser | paywalled | not_article (crawler.extract): only an article is clustered and alerted on.
     status: Mapped[str] = mapped_column(String(16), default="article", server_default="article")
     modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the page's own "updated" time
+    listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the date its listing gave it
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(

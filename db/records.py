@@ -33,6 +33,7 @@ class Article:
     # article | teaser | paywalled | not_article: only an article is clustered and alerted on.
     status: str = "article"
     modified_at: datetime | None = None  # when the page says it was last updated (later than published_at)
+    listed_at: datetime | None = None  # the date its listing (feed item, sitemap entry) gave it
     fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
     refresh: bool = False  # a stored URL fetched again because its listing says it changed
 

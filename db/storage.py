@@ -96,6 +96,7 @@ def store_article(
             "language": article.language,
             "published_at": article.published_at,
             "modified_at": article.modified_at,
+            "listed_at": article.listed_at,
             "fetched_at": now,
             "content_hash": article.content_hash,
             "status": article.status,

@@ -272,8 +272,8 @@ class RuleConfig(_Section):
 class AlertsConfig(_Section):
     max_age: Duration = Field(
         default=timedelta(days=2),
-        description="Only news alerts: a story whose publication date is older than this when it is matched is "
-        "stored, searchable and matched, never sent (a first crawl's years-old backlog sends nothing).",
+        description="Only news alerts: a story whose own date and listing date are both older than this when it is "
+        "matched is stored, searchable and matched, never sent (a first crawl's years-old backlog sends nothing).",
     )
 
 

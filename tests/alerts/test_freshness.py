@@ -22,12 +22,14 @@ TALKS = [
 ]
 
 
-def _serve(outlet: Outlet, stories: list[tuple[str, str, list[str], datetime]]) -> None:
+def _serve(outlet: Outlet, stories: list[tuple[str, str, list[str], datetime]],
+           listed: dict[str, datetime] | None = None) -> None:
+    """Pages with their own publication date, in a feed that gives the same date (or ``listed``'s, by slug)."""
     items = []
     for slug, title, paragraphs, published in stories:
         url = outlet.add(f"/world/{published:%Y/%m/%d}/{slug}", article_page(title, paragraphs,
                                                                             published=published.isoformat()))
-        items.append({"title": title, "link": url, "pubDate": rfc822(published)})
+        items.append({"title": title, "link": url, "pubDate": rfc822((listed or {}).get(slug, published))})
     outlet.add("/feed.xml", rss(items), content_type="application/rss+xml")
 
 
@@ -90,3 +92,25 @@ def test_a_rule_can_allow_older_stories(tmp_path: Path, database_url: str, outle
 
     assert crawled.returncode == 0, crawled.stderr
     assert [m["title"] for m in webhook.received] == ["newsmon: weekly: Ceasefire review of the week"]  # not daily
+
+
+def test_an_old_page_that_its_listing_brings_up_as_new_alerts(
+    tmp_path: Path, database_url: str, outlet: Outlet, webhook: Webhook
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    _serve(outlet, [("ceasefire-explainer", "What the ceasefire means", [*TALKS, filler("explainer")],
+                     datetime(2022, 3, 1, tzinfo=UTC)),
+                    ("ceasefire-archive", "Ceasefire talks, from the archive", [*TALKS, filler("archive")],
+                     datetime(2022, 3, 2, tzinfo=UTC))],
+           listed={"ceasefire-explainer": now - timedelta(hours=1)})  # the feed republishes the explainer today
+    rules = [{"name": "ceasefire", "query": "ceasefire", "notify": ["chat"]}]
+    config = write_config(tmp_path / "config.yaml", database_url, [{"name": "w", "feed": outlet.url("/feed.xml")}],
+                          channels={"chat": webhook.url}, rules=rules, alerts={})
+
+    crawled = run_newsmon("--config", str(config), "crawl", "--format", "json")
+
+    assert crawled.returncode == 0, crawled.stderr
+    assert [str(m["message"]).split("\n", 1)[0] for m in webhook.received] == ["What the ceasefire means"]
+    tested = run_newsmon("--config", str(config), "alerts", "test", "ceasefire", "--since", "3650d", "--format", "json")
+    assert {r["title"]: r["verdict"] for r in json.loads(tested.stdout)} == {
+        "What the ceasefire means": "sent", "Ceasefire talks, from the archive": "too old"}
