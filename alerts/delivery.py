@@ -31,7 +31,6 @@ from alerts.channels import is_email, is_native_webhook
 from alerts.names import matched_names
 from alerts.outbox import AlertPlan
 from alerts.payload import payload
-from alerts.surges import surge_reports
 from alerts.query import Term
 from alerts.render import (
     StoryAlert,
@@ -45,6 +44,7 @@ from alerts.render import (
     snippet,
 )
 from alerts.sending import Message, SendResult, Verdict, message_identity, read_timeout, send
+from alerts.surges import surge_reports
 from db.claimants import is_dead_on_this_host, new_claimant
 from db.clusters import cluster_copies
 from db.models import DeliveryAttempt, OutboxMessage, Story
