@@ -259,7 +259,7 @@ class Deliverer:
                     message, shown, kind = render_notice(row.notice or ""), [], "notice"
                 elif row.kind == "followup":
                     alert = story_alert(session, row.story, row.rules.split(","), terms, self.plan.base_url)
-                    others = [story_alert(session, copy, [], terms, self.plan.base_url)
+                    others = [story_alert(session, copy, [], terms, self.plan.base_url, with_cluster=False)
                               for copy in cluster_copies(session, row.story)]
                     message, shown, kind = render_followup(alert, others, is_email(url)), [alert, *others], "followup"
                 elif row.kind == "surge" and row.rules in self.plan.surges:
@@ -424,14 +424,17 @@ def deliver_pending(
 
 
 def story_alert(
-    session: Session, story: Story, rules: list[str], terms: dict[str, list[Term]], base_url: str | None = None
+    session: Session, story: Story, rules: list[str], terms: dict[str, list[Term]], base_url: str | None = None,
+    with_cluster: bool = True,
 ) -> StoryAlert:
     """What an alert says about ``story``: its snippet centred on the words of ``rules`` that fired (and where
-    they are in it), the forms its names were found in, its cluster's other outlets, its page in newsmon."""
+    they are in it), the forms its names were found in, its cluster's other outlets (unless ``with_cluster`` is
+    False: a story a follow-up lists as a copy), its page in newsmon."""
     wanted = [term for rule in rules for term in terms.get(rule, [])]
     piece = snippet(story.text, wanted)
     outlet = story.site_name or story.source.name
-    others = [copy.site_name or copy.source.name for copy in cluster_copies(session, story)]
+    copies = cluster_copies(session, story) if with_cluster else []
+    others = [copy.site_name or copy.source.name for copy in copies]
     return StoryAlert(
         title=story.title,
         outlet=outlet,

@@ -147,9 +147,7 @@ class RuleSet:
         matched = []
         for index in sorted(candidates):
             rule = self.rules[index]
-            if rule.sources is not None and story.source not in rule.sources:
-                continue
-            if rule.languages is not None and language not in rule.languages:
+            if not _applies(rule, story.source, language):
                 continue
             query, exclude = self._trees[index]
             if found.holds(query) and not (exclude is not None and found.holds(exclude)):
@@ -161,16 +159,18 @@ class RuleSet:
         """What rule ``name`` makes of ``story``: "match", "excluded" (its query holds, its exclude vetoes), or
         None (not its sources or languages, or its query does not hold)."""
         index = next(i for i, rule in enumerate(self.rules) if rule.name == name)
-        rule = self.rules[index]
-        if rule.sources is not None and story.source not in rule.sources:
-            return None
-        if rule.languages is not None and (story.language or "").lower() not in rule.languages:
+        if not _applies(self.rules[index], story.source, (story.language or "").lower()):
             return None
         found = _Found(self._found(fold(story.title)), self._found(fold(story.text)), story)
         query, exclude = self._trees[index]
         if not found.holds(query):
             return None
         return "excluded" if exclude is not None and found.holds(exclude) else "match"
+
+
+def _applies(rule: CompiledRule, source: str, language: str) -> bool:
+    """Whether ``rule`` looks at stories of this source and (lower-case) language at all."""
+    return (rule.sources is None or source in rule.sources) and (rule.languages is None or language in rule.languages)
 
 
 @dataclass(frozen=True, slots=True)

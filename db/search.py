@@ -15,7 +15,7 @@ Expressions reach SQL only as bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -65,6 +65,21 @@ def index_stories(session: Session, stories: list[tuple[int, str, str]], replace
     if replace:
         session.execute(text(f"DELETE FROM {SEARCH_TABLE} WHERE rowid = :id"), [{"id": r["id"]} for r in rows])
     session.execute(text(f"INSERT INTO {SEARCH_TABLE} (rowid, title, text) VALUES (:id, :title, :text)"), rows)
+
+
+def index_archive(session: Session, which: Callable[[str, str], bool] | None = None, replace: bool = False) -> None:
+    """Index every stored story (``which``: only those whose title and text it accepts), 500 at a time: what the
+    migrations that create or change the index run."""
+    last_id = 0
+    while True:
+        rows = session.execute(
+            text("SELECT id, title, text FROM stories WHERE id > :last ORDER BY id LIMIT 500"), {"last": last_id}
+        ).all()
+        index_stories(session, [(r[0], r[1], r[2]) for r in rows if which is None or which(r[1], r[2])], replace)
+        if len(rows) < 500:
+            break
+        last_id = rows[-1][0]
+    session.flush()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,11 +6,10 @@ Revises: 0005
 Create Date: 2026-11-24
 """
 
-import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from db.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE, index_stories
+from db.search import SEARCH_COLUMN, SEARCH_INDEX, SEARCH_TABLE, index_archive
 
 revision = "0006"
 down_revision = "0005"
@@ -27,17 +26,7 @@ def upgrade() -> None:
         # The folded words are split at their spaces by the ascii tokenizer (every non-ASCII character is part
         # of a word to it, so Cyrillic, Greek and Devanagari words stay whole).
         op.execute(f"CREATE VIRTUAL TABLE {SEARCH_TABLE} USING fts5(title, text, tokenize='ascii')")
-    session = Session(bind=bind)
-    last_id = 0
-    while True:
-        rows = bind.execute(
-            sa.text("SELECT id, title, text FROM stories WHERE id > :last ORDER BY id LIMIT 500"), {"last": last_id}
-        ).all()
-        index_stories(session, [tuple(row) for row in rows])
-        if len(rows) < 500:
-            break
-        last_id = rows[-1][0]
-    session.flush()
+    index_archive(Session(bind=bind))
 
 
 def downgrade() -> None:

@@ -7,11 +7,10 @@ Revises: 0009
 Create Date: 2026-12-07
 """
 
-import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
-from db.search import index_stories
+from db.search import index_archive
 from newsmon.words import has_unspaced
 
 revision = "0010"
@@ -21,19 +20,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    session = Session(bind=bind)
-    last_id = 0
-    while True:
-        rows = bind.execute(
-            sa.text("SELECT id, title, text FROM stories WHERE id > :last ORDER BY id LIMIT 500"), {"last": last_id}
-        ).all()
-        unspaced = [(row[0], row[1], row[2]) for row in rows if has_unspaced(row[1]) or has_unspaced(row[2])]
-        index_stories(session, unspaced, replace=True)
-        if len(rows) < 500:
-            break
-        last_id = rows[-1][0]
-    session.flush()
+    index_archive(Session(bind=op.get_bind()), which=lambda title, body: has_unspaced(title) or has_unspaced(body),
+                  replace=True)
 
 
 def downgrade() -> None:
