@@ -37,7 +37,6 @@ NAMING_CONVENTION = {
 
 # SQLite has no 64-bit autoincrement BIGINT; INTEGER is its rowid alias.
 Identifier = BigInteger().with_variant(Integer(), "sqlite")
-MAX_ID = 2**63 - 1  # the largest Identifier on either database: a larger int overflows the drivers, refuse it first
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -11,17 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from db.models import MAX_ID
+from db.limits import MAX_ID
 from newsmon import __version__
-from newsmon.config import Config
-from newsmon.config_load import Check, find_config_path, load_config
 from newsmon.errors import ConfigError, NewsmonError
 from newsmon.logging import configure_logging
 from newsmon.moments import format_duration, parse_duration, parse_moment
 from newsmon.output import format_option, health_record, story_record, write_json, write_records
 
+# Only what every command needs is imported here: `newsmon --help` must start at once, and the crawl's
+# extraction workers import this module again (multiprocessing runs the main script in every child).
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from newsmon.config import Config
+    from newsmon.config_load import Check
 
     from alerts.delivery import DeliveryReport
 
@@ -66,6 +69,8 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
+            from newsmon.config_load import load_config
+
             self._config = load_config(self.config_path, checks=config_checks())
         return self._config
 
@@ -216,7 +221,7 @@ def run(state: State, http: tuple[str, int] | None, role: str) -> None:
     machines, run one `--role scheduler` and any number of `--role worker`s with the same config.yaml, a
     shared PostgreSQL and redis.url.
     """
-    from newsmon.logging import configure_logging
+    from newsmon.config_load import find_config_path
     from scheduler.service import Service
 
     config = state.config
@@ -295,6 +300,7 @@ def add(state: State, url: str, name: str | None, every: str, language: str | No
 
     from crawler.discover import Candidate, entry_line, find_source, progress_line
     from newsmon.config_file import write_source
+    from newsmon.config_load import find_config_path
 
     def progress(candidate: Candidate) -> None:
         if sys.stderr.isatty():

@@ -7,13 +7,13 @@ import json
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 
 import click
-from tabulate import tabulate
 
-from db.health import SourceHealth
-from db.models import Story
+if TYPE_CHECKING:  # a record is written from them; `newsmon --help` must not wait for SQLAlchemy
+    from db.health import SourceHealth
+    from db.models import Story
 
 FORMATS = ("table", "json", "jsonl", "csv")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -115,6 +115,8 @@ def write_records(
         write_json(rows, out)
         return len(rows)
     table = [[_cell(row.get(c)) for c in columns] for row in rows]
+    from tabulate import tabulate  # imports importlib.metadata: a third of `newsmon --help`'s start
+
     out.write(tabulate(table, headers=headers or columns, tablefmt="simple", disable_numparse=True) + "\n")
     return len(rows)
 

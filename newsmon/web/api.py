@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from alerts.names import lexicon_for
-from db.models import MAX_ID
+from db.limits import MAX_ID
 from newsmon.alerts_view import alert_records
 from newsmon.output import health_record
 from newsmon.stories import find_stories, story_detail, timeline

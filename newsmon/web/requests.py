@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
-from db.models import MAX_ID
+from db.limits import MAX_ID
 from db.search import Filters, Sort
 from newsmon.config import Config
 from newsmon.moments import parse_moment
