@@ -20,6 +20,7 @@ article's own container must not empty the page.
 
 from __future__ import annotations
 
+import functools
 import re
 from itertools import pairwise
 
@@ -45,6 +46,7 @@ _KEEP_WORDS = {"body", "content", "text", "story", "article", "main", "post", "e
 _INSERT_WORDS = _COMMENT_WORDS | {"newsletter", "caption", "credit"}
 _INLINE_WORDS = {"related", "more", "readmore", "readalso", "teaser", "also", "promo"}
 _PROSE_WORDS = 40  # a paragraph this long is prose: a block holding one is not removed for its name alone
+_SEPARATORS = re.compile(r"[\s\-_:./]+")
 _HUMPS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 _MOSTLY_TEXT = 0.4  # a block holding more than this share of the page's text is never removed
 _TEASER_WORDS = 30  # a paragraph of at most this many words that is mostly one link is a teaser
@@ -90,10 +92,9 @@ def strip_blocks(tree: HtmlElement) -> int:
     for element in list(tree.iter("figcaption")):
         removed += _drop(element)
     for element in tree.xpath("//body//*[@class or @id or @role or @aria-label]"):
-        if element.getparent() is None or element.tag in {"body", "html", "main", "article"}:
-            continue
-        words = _words(element)
-        if not _names_boilerplate(words):
+        get = element.get
+        words = _boilerplate_words(get("class"), get("id"), get("role"), get("aria-label"))
+        if words is None or element.getparent() is None or element.tag in {"body", "html", "main", "article"}:
             continue
         if total and _paragraph_text(element) > _MOSTLY_TEXT * total or _holds_headline(element):
             continue
@@ -121,10 +122,14 @@ def clean_lines(text: str) -> str:
     return "\n".join(kept).strip()
 
 
-def _words(element: HtmlElement) -> list[str]:
-    raw = " ".join(filter(None, (element.get("class"), element.get("id"), element.get("role"),
-                                 element.get("aria-label"))))
-    return [hump.lower() for token in re.split(r"[\s\-_:./]+", raw) if token for hump in _HUMPS.findall(token)]
+@functools.lru_cache(maxsize=8192)
+def _boilerplate_words(*names: str | None) -> tuple[str, ...] | None:
+    """The words of an element's class, id, role and aria-label when they name a block that is not the
+    article, else None. Cached: a page has hundreds of elements but few distinct names, and a site's names
+    repeat from page to page (splitting them was a tenth of a crawl's cleaning time)."""
+    raw = " ".join(filter(None, names))
+    words = [hump.lower() for token in _SEPARATORS.split(raw) if token for hump in _HUMPS.findall(token)]
+    return tuple(words) if _names_boilerplate(words) else None
 
 
 def _names_boilerplate(words: list[str]) -> bool:
