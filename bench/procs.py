@@ -42,3 +42,65 @@ def tree_rss_kib(root: int, exclude: Iterable[int] = ()) -> int:
         except OSError:
             continue
     return total
+
+
+# Counting every process a command starts ----------------------------------------------------------------
+#
+# A crawl starts a fork server and workers below it. getrusage(RUSAGE_CHILDREN) counts a descendant only once
+# its parent waited for it, and a fork server left to exit on its own is never waited for by the crawl: its CPU
+# time would go to init. The counter runs the command as a *subreaper* (Linux prctl), so every orphan below it
+# is re-parented to the counter, which waits for all of them before reading its children's CPU time.
+
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def count_tree(command: list[str]) -> dict[str, float]:
+    """Run ``command`` (its stdout and stderr inherited), wait for it and every process it started, and return
+    {"returncode", "wall_seconds", "user_seconds", "system_seconds", "cpu_seconds"} of the whole tree."""
+    import ctypes
+    import os
+    import resource
+    import subprocess
+    import time
+
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    child = subprocess.Popen(command)
+    returncode = child.wait()
+    while True:  # the orphans re-parented to us: wait until there is no child left
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    return {
+        "returncode": returncode,
+        "wall_seconds": wall,
+        "user_seconds": user,
+        "system_seconds": system,
+        "cpu_seconds": user + system,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m bench.procs -- COMMAND ...``: run COMMAND and print its whole tree's figures as JSON on the
+    last line of stderr (its own output passes through)."""
+    import json
+    import sys
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--"]:
+        args = args[1:]
+    if not args:
+        print("usage: python -m bench.procs -- COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    figures = count_tree(args)
+    print(json.dumps(figures), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

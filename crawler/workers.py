@@ -119,6 +119,10 @@ class ExtractionPool:
         self.workers = workers
         self.time_limit = time_limit
         self._lanes = [_Lane() for _ in range(max(workers, 0))]
+        if workers <= 0:
+            # Inline, this process loads what the fork server preloads for its workers, now: the first page's
+            # time limit must not be spent loading the models every page uses.
+            import crawler.extraction_preload  # noqa: F401
         self._idle: asyncio.Queue[_Lane] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -175,7 +179,9 @@ class _Lane:
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["crawler.forkserver_guard", "crawler.extraction_preload"])
+            # "__main__": the fork server runs the main script once, so that each worker, forked from it, finds it
+            # loaded (multiprocessing otherwise runs it again in every worker).
+            context.set_forkserver_preload(["crawler.forkserver_guard", "__main__", "crawler.extraction_preload"])
             self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
         return self._executor
 
