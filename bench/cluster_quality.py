@@ -31,7 +31,8 @@ from html import escape
 from itertools import combinations
 from pathlib import Path
 
-from crawler.extract import Article, Link, content_hash, extract_article
+from crawler.extract import Article, content_hash, extract_article
+from crawler.links import Link
 from crawler.urls import canonical_url
 from db.clusters import ClusterPolicy
 from db.models import Story

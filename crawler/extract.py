@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
-from datetime import datetime
 
 import lxml.etree
 import trafilatura
@@ -17,6 +15,7 @@ from crawler.boilerplate import clean_lines, strip_blocks
 from crawler.dating import from_day, published_and_modified
 from crawler.headline import choose_headline
 from crawler.language import detect_language
+from crawler.links import Link
 from crawler.listing import cut_title
 from crawler.pagemeta import PageSignals, read_signals
 from db.neardup import fingerprint
@@ -49,20 +48,6 @@ _PAYWALL_TEXT = re.compile(
     r"только для подписчиков|тільки для передплатників|dostęp tylko dla prenumeratorów",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Link:
-    """An article link found in a feed, sitemap or section page, with what the listing said about it."""
-
-    url: str  # canonical
-    source: str
-    title: str | None = None
-    published_at: datetime | None = None
-    # When the listing says the item last changed (a feed's <updated>, a sitemap's <lastmod>): a stored story
-    # read before that is fetched again, and a changed text becomes its next version.
-    updated_at: datetime | None = None
-    refresh: bool = False  # set by the spider: the URL is stored and this fetch looks for a new version
 
 
 def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None = None) -> Article:

@@ -26,7 +26,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.python.failure import Failure
 
-from crawler.extract import Article, Link
+from db.records import Article
+from crawler.links import Link
 from crawler.pipelines import prepare_archive
 from crawler.report import CrawlReport
 from crawler.settings import build_settings

@@ -19,7 +19,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from types import FrameType
 
-from crawler.extract import Article, Link, extract_article
+from crawler.links import Link
+from db.records import Article
 from newsmon.errors import ExtractionError
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,9 @@ def extract_within(
     The alarm interrupts Python code, which is where trafilatura spends its time on a hostile page (100,000
     paragraphs take it 11 s). Runs in a worker's main thread, or inline in the crawl's main thread.
     """
+    # Imported here: the crawl's own process hands pages to workers and never loads the extraction itself.
+    from crawler.extract import extract_article
+
     if multiprocessing.parent_process() is not None:
         die_with_parent()  # a pool worker: it leaves with the fork server, which leaves with the crawl
     if limit <= 0:

@@ -17,7 +17,7 @@ import feedparser
 from feedparser.datetimes.rfc822 import timezone_names
 from w3lib.html import remove_tags, replace_entities
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.listing import (
     believable,
     cut_title,

@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from crawler.extract import Article, Link
+from db.records import Article
+from crawler.links import Link
 from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport
 from crawler.safety import PrivateAddressRefused, Refused, refused_name_reason

@@ -9,7 +9,7 @@ from courlan import is_navigation_page, is_not_crawlable
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.linkextractors import LinkExtractor
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.listing import cut_title
 from crawler.urls import canonical_url
 from newsmon.errors import ExtractionError

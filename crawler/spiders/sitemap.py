@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from w3lib.html import replace_entities
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.listing import believable, cut_title, from_iso, later, maybe_gunzip, refuse_xml_entities
 from crawler.spiders.feed import links_from_feed
 from crawler.urls import canonical_url

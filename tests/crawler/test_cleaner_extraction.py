@@ -12,7 +12,8 @@ import pytest
 
 from crawler.bodyparts import body_parts
 from crawler.boilerplate import clean_lines
-from crawler.extract import Link, extract_article
+from crawler.extract import extract_article
+from crawler.links import Link
 
 URL = "https://news.example.org/world/2026/11/20/geneva-talks"
 BODY = [

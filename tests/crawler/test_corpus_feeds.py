@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 import pytest
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.spiders.feed import links_from_feed, read_feed
 from newsmon.errors import ExtractionError
 from tests.servers import CORPUS

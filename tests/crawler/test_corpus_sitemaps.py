@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 import pytest
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.spiders.sitemap import SitemapContent, SitemapKind, read_sitemap
 from newsmon.errors import ExtractionError
 from tests.servers import CORPUS

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from scrapy.http import HtmlResponse, TextResponse
 
-from crawler.extract import Link, content_hash, extract_article
+from crawler.extract import content_hash, extract_article
+from crawler.links import Link
 from crawler.spiders.page import links_from_page, looks_like_article
 from newsmon.errors import ExtractionError
 from tests.servers import article_page

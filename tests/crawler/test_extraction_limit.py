@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.procs import descendants
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.workers import ExtractionPool
 from newsmon.errors import ExtractionError
 from tests.conftest import run_newsmon, write_config

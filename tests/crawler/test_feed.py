@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.spiders.feed import links_from_feed, read_feed
 from newsmon.errors import ExtractionError
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.extract import Link
+from crawler.links import Link
 from crawler.spiders.sitemap import SitemapContent, SitemapKind, read_sitemap
 from newsmon.errors import ExtractionError
 

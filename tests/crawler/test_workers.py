@@ -8,7 +8,8 @@ import signal
 
 import pytest
 
-from crawler.extract import Link, extract_article
+from crawler.extract import extract_article
+from crawler.links import Link
 from crawler.workers import ExtractionPool
 from newsmon.errors import ExtractionError
 from tests.servers import article_page, attribute_bomb

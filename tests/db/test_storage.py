@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from alerts.search import search
 from db.models import Base, Story, StoryUrl
 from db.search import Filters, is_search_index, newest
-from db.session import current_revision, head_revision, upgrade
+from db.session import MIGRATIONS_DIR, current_revision, head_revision, make_engine, upgrade
 from db.sources import sync_sources
 from db.storage import StoreOutcome, known_urls, store_article
 from newsmon.config import SourceConfig
@@ -35,6 +36,19 @@ def test_migrations_create_exactly_the_models(engine: Engine) -> None:
         )
         assert compare_metadata(context, Base.metadata) == []
     assert upgrade(engine) is False  # a second start applies nothing
+
+
+def test_the_head_revision_is_alembics_head_of_the_migrations() -> None:
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
+
+def test_an_empty_database_has_no_revision(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    assert current_revision(engine) is None
+    assert upgrade(engine) is True
+    assert current_revision(engine) == head_revision()
 
 
 def test_a_new_article_is_stored_with_its_urls(engine: Engine) -> None:
