@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import sys
+import types
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,20 +28,28 @@ from newsmon.words import fold_words
 
 @functools.cache
 def load_minhash() -> tuple[type, np.ndarray]:
-    """datasketch's MinHash and its permutations, loaded on first use: datasketch's package imports SciPy for
-    its LSH classes (half a second), which a process that never fingerprints a text (a command, the service,
-    the crawl's own process, whose extraction workers fingerprint) should not pay for. Also without the Redis
-    client its LSH storage imports whenever redis is installed (it is, for the scale-out): we use none of
-    those backends, and every crawl and extraction process would carry the client (about 17 MB each) for
-    nothing. A process that uses Redis itself imports it as usual."""
-    hidden = "redis" not in sys.modules
-    if hidden:
-        sys.modules["redis"] = None  # type: ignore[assignment]  # import redis raises ImportError meanwhile
-    try:
-        from datasketch import MinHash
-    finally:
-        if hidden:
-            del sys.modules["redis"]
+    """datasketch's MinHash and its permutations, loaded on first use, and without the rest of datasketch.
+
+    datasketch's package imports every sketch it has when it is imported: its LSH classes import SciPy (half
+    a second and 40 MB in each process that fingerprints: the crawl's fork server, so every extraction worker
+    holds it) and, where redis is installed, the Redis client. Only ``datasketch.minhash`` is needed (it
+    imports numpy and datasketch's hash functions), so it is loaded from the package's folder without running
+    the package's ``__init__``; a later ``import datasketch`` anywhere loads the package as usual and finds the
+    same MinHash class (tests/db/test_neardup.py checks both).
+    """
+    if "datasketch" in sys.modules:
+        from datasketch.minhash import MinHash
+    else:
+        spec = importlib.util.find_spec("datasketch")
+        if spec is None or spec.submodule_search_locations is None:
+            raise ImportError("datasketch is not installed")
+        package = types.ModuleType("datasketch")
+        package.__path__ = list(spec.submodule_search_locations)
+        sys.modules["datasketch"] = package
+        try:
+            from datasketch.minhash import MinHash
+        finally:
+            del sys.modules["datasketch"]  # the submodules stay loaded; the package itself loads when asked for
     return MinHash, MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=_SCHEME).permutations
 
 
