@@ -52,6 +52,7 @@ _MOSTLY_TEXT = 0.4  # a block holding more than this share of the page's text is
 _TEASER_WORDS = 30  # a paragraph of at most this many words that is mostly one link is a teaser
 _LINK_SHARE = 0.7
 _HEADLINE_WORDS = 20
+_WITH_LINK = "|".join(f"//{tag}[.//a]" for tag in ("p", "li", "h2", "h3", "h4"))
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _MOSTLY_HIDDEN = 0.5  # ...but a hidden block holding most of the page's text is an article a script reveals
 
@@ -101,7 +102,8 @@ def strip_blocks(tree: HtmlElement) -> int:
         if _has_long_paragraph(element) and not _COMMENT_WORDS & set(words):
             continue  # teasers and boxes are short; a paragraph of prose is the article's (comments aside)
         removed += _drop(element)
-    for paragraph in list(tree.iter("p", "li", "h2", "h3", "h4")):
+    # Only a paragraph holding a link can be a teaser: libxml2 finds those (most paragraphs hold none).
+    for paragraph in tree.xpath(_WITH_LINK):
         if paragraph.getparent() is not None and _is_link_teaser(paragraph):
             removed += _drop(paragraph)
     return removed
