@@ -9,6 +9,8 @@ through alerts.search.search (the path `newsmon search` takes: the index, rankin
 matches per day over 30 days, newsmon.stories.timeline), which counts every match rather than the 20 best.
 
     python -m bench.search [--stories 1000000] [--repeat 20] [--database-url postgresql+psycopg://...]
+    python -m bench.search --database-url ... --fill-only    # fill, measure later
+    python -m bench.search --database-url ... --reuse        # measure what an earlier run filled (migrated first)
 """
 
 from __future__ import annotations
@@ -122,7 +124,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stories", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--database-url", help="a PostgreSQL database to fill (its stories are emptied first)")
+    parser.add_argument("--fill-only", action="store_true", help="fill the PostgreSQL database and stop")
+    parser.add_argument("--reuse", action="store_true", help="measure the PostgreSQL database as an earlier run left it")
     args = parser.parse_args(argv)
+    if (args.fill_only or args.reuse) and not args.database_url:
+        parser.error("--fill-only and --reuse need --database-url")
+    if args.reuse:
+        figures = measure(args.database_url, args.repeat)
+        print_figures(figures, f"the stories already in {args.database_url.split(':')[0]}")
+        return 0
     if not CORPUS.is_dir():
         print("../shared/corpus is absent", file=sys.stderr)
         return 1
@@ -132,12 +142,19 @@ def main(argv: list[str] | None = None) -> int:
         url = archive_url(args.database_url, folder, "search.db")
         print(f"filling {url.split(':')[0]} with {args.stories:,} stories...", file=sys.stderr)
         seconds = fill(url, args.stories, pool, rng)
+        if args.fill_only:
+            print(f"{args.stories:,} stories filled and indexed in {seconds:.0f} s")
+            return 0
         figures = measure(url, args.repeat)
-    print(f"{args.stories:,} stories on {url.split(':')[0]}, filled and indexed in {seconds:.0f} s")
+    print_figures(figures, f"{args.stories:,} stories on {url.split(':')[0]}, filled and indexed in {seconds:.0f} s")
+    return 0
+
+
+def print_figures(figures: dict[str, dict[str, float]], heading: str) -> None:
+    print(heading)
     print(f"{'query':<26} {'median ms':>10} {'p95 ms':>8} {'hits':>7}")
     for name, row in figures.items():
         print(f"{name:<26} {row['median_ms']:>10.1f} {row['p95_ms']:>8.1f} {row['hits'] if name != 'all' else '':>7}")
-    return 0
 
 
 if __name__ == "__main__":

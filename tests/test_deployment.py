@@ -429,7 +429,7 @@ def test_healthcheck_fails_when_nothing_listens() -> None:
 def test_compose_has_the_database_redis_and_newsmon_with_health_checks() -> None:
     for name in ("db", "redis", "newsmon"):
         assert service(name).get("healthcheck", {}).get("test"), f"service {name} has no healthcheck"
-    assert service("db")["image"].startswith("postgres:")
+    assert service("db")["image"].startswith("newsmon-postgres:")
     assert service("redis")["image"].startswith("redis:")
     assert service("newsmon")["depends_on"]["db"]["condition"] == "service_healthy"
 
