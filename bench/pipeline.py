@@ -82,6 +82,14 @@ def count_stories(database: Path) -> int:
         return int(connection.execute("SELECT count(*) FROM stories").fetchone()[0])
 
 
+def database_bytes(database: Path) -> int:
+    """Bytes the SQLite archive's pages hold (its free pages left out), after the crawl closed it."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        pages, free, size = (connection.execute(f"PRAGMA {name}").fetchone()[0]
+                             for name in ("page_count", "freelist_count", "page_size"))
+    return int((pages - free) * size)
+
+
 def mean_f1(texts: dict[str, str], truth: dict[str, str]) -> dict[str, Any]:
     """Mean F1 over the pages that produced a text, and over every page (a missing text scores 0)."""
     scores = {key: token_f1(texts[key], body) for key, body in truth.items() if key in texts}
@@ -355,6 +363,7 @@ def _crawl_run(feed_url: str, truth: dict[str, str]) -> dict[str, Any]:
         result.update({key: row[key] for key in ("links", "new", "duplicate", "known", "failed", "problems")})
         result["error"] = row.get("error")
         result["stories"] = count_stories(database)
+        result["database_bytes"] = database_bytes(database)
         result["quality"] = mean_f1(stored_texts(database), truth)
     return result
 
@@ -414,6 +423,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]], pages: int, repeat: int) ->
             "peak_rss_mib": [TARGET_PEAK_MIB, crawl["peak_rss_mib_max"] < TARGET_PEAK_MIB],
         },
         "pages_per_second_median": pages / crawl["wall_seconds_median"],
+        "sqlite_bytes_per_story": last["database_bytes"] / max(1, last["stories"]),
         "stored": {
             "stories": last["stories"],
             "new": last["new"],
@@ -477,6 +487,7 @@ def print_table(summary: dict[str, Any]) -> None:
           f"(target at most {TARGET_PAGE_RATIO}x: {verdict('page_cpu_over_bare')})")
     print(f"peak memory of the crawl: {figures['crawl']['peak_rss_mib_max']:.0f} MiB "
           f"(target under {TARGET_PEAK_MIB}: {verdict('peak_rss_mib')})")
+    print(f"SQLite archive after the crawl: {summary['sqlite_bytes_per_story'] / 1024:.1f} KiB per stored story")
     stored = summary["stored"]
     print(
         f"stored by the last crawl: {stored['stories']} stories for {summary['pages']} pages "

@@ -11,6 +11,7 @@ matches per day over 30 days, newsmon.stories.timeline), which counts every matc
     python -m bench.search [--stories 1000000] [--repeat 20] [--database-url postgresql+psycopg://...]
     python -m bench.search --database-url ... --fill-only    # fill, measure later
     python -m bench.search --database-url ... --reuse        # measure what an earlier run filled (migrated first)
+    python -m bench.search --database-url ... --reuse --index gin   # ...on the GIN index, as without rum
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from alerts.search import search
 from bench.archives import archive_url, p95
 from db.models import Story
-from db.search import Filters, Sort, index_stories
+from db.search import RANKED_INDEX, SEARCH_COLUMN, SEARCH_INDEX, Filters, Sort, index_stories
 from db.session import open_database, session_factory
 from db.sources import sync_sources
 from newsmon.config import SourceConfig
@@ -126,12 +127,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="a PostgreSQL database to fill (its stories are emptied first)")
     parser.add_argument("--fill-only", action="store_true", help="fill the PostgreSQL database and stop")
     parser.add_argument("--reuse", action="store_true", help="measure the PostgreSQL database as an earlier run left it")
+    parser.add_argument("--index", choices=("rum", "gin"),
+                        help="with --reuse: measure on this full-text index (built first, the other dropped)")
     args = parser.parse_args(argv)
     if (args.fill_only or args.reuse) and not args.database_url:
         parser.error("--fill-only and --reuse need --database-url")
     if args.reuse:
+        if args.index:
+            use_index(args.database_url, args.index)
         figures = measure(args.database_url, args.repeat)
-        print_figures(figures, f"the stories already in {args.database_url.split(':')[0]}")
+        print_figures(figures, f"the stories already in {args.database_url.split(':')[0]}, {index_sizes(args.database_url)}")
         return 0
     if not CORPUS.is_dir():
         print("../shared/corpus is absent", file=sys.stderr)
@@ -148,6 +153,34 @@ def main(argv: list[str] | None = None) -> int:
         figures = measure(url, args.repeat)
     print_figures(figures, f"{args.stories:,} stories on {url.split(':')[0]}, filled and indexed in {seconds:.0f} s")
     return 0
+
+
+def use_index(url: str, kind: str) -> None:
+    """Leave the archive with the RUM or the GIN full-text index only (what migration 0013 makes of a server
+    with or without the rum extension)."""
+    engine = open_database(url)
+    wanted, other = (RANKED_INDEX, SEARCH_INDEX) if kind == "rum" else (SEARCH_INDEX, RANKED_INDEX)
+    method = f"rum ({SEARCH_COLUMN} rum_tsvector_ops)" if kind == "rum" else f"gin ({SEARCH_COLUMN})"
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE INDEX IF NOT EXISTS {wanted} ON stories USING {method}"))
+        connection.execute(text(f"DROP INDEX IF EXISTS {other}"))
+    print(f"  {kind} index in place ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    engine.dispose()
+
+
+def index_sizes(url: str) -> str:
+    """The sizes of the stories' text and of the full-text index and column, for the figures' heading."""
+    engine = open_database(url)
+    with engine.connect() as connection:
+        row = connection.execute(text(
+            "SELECT sum(octet_length(title) + octet_length(text)), sum(pg_column_size(search_vector)), "
+            "(SELECT sum(pg_relation_size(indexrelid)) FROM pg_index JOIN pg_class ON pg_class.oid = indexrelid "
+            f"WHERE relname IN ('{SEARCH_INDEX}', '{RANKED_INDEX}')) FROM stories"
+        )).one()
+    engine.dispose()
+    text_mb, vector_mb, index_mb = (value / 2**20 if value else 0 for value in row)
+    return f"text {text_mb:.0f} MB, tsvectors {vector_mb:.0f} MB, full-text index {index_mb:.0f} MB"
 
 
 def print_figures(figures: dict[str, dict[str, float]], heading: str) -> None:

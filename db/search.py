@@ -3,8 +3,9 @@ for an index expression (``alerts.search`` turns a rule-language query into one 
 
 Stories are indexed as their folded words (newsmon.words.fold_words: no case, no accents, Cyrillic and every
 other script as words), so the index and the alert matcher see the same words:
-- SQLite: an FTS5 table ``stories_fts`` (rowid = story id; columns title, text) with the ``ascii`` tokenizer,
-  which splits the folded text exactly at its spaces;
+- SQLite: a contentless FTS5 table ``stories_fts`` (rowid = story id; columns title, text; migration 0014)
+  with the ``ascii`` tokenizer, which splits the folded text exactly at its spaces. It keeps the words' index
+  only, no copy of the text: a story's old words are taken out by giving the index the words it was given;
 - PostgreSQL: ``stories.search_vector``, a tsvector of the folded title (weight A) and text (weight B) with
   the ``simple`` configuration, under a RUM index where the server has the ``rum`` extension (migration 0013),
   else a GIN index.
@@ -83,13 +84,25 @@ def has_ranked_index(session: Session) -> bool:
     return _RANKED[engine]
 
 
-def index_story(session: Session, story_id: int, title: str, body: str, replace: bool = False) -> None:
-    """Put a story's words into the search index (``replace``: its text changed, drop the old words first)."""
-    index_stories(session, [(story_id, title, body)], replace)
+def index_story(
+    session: Session, story_id: int, title: str, body: str, previous: tuple[str, str] | None = None
+) -> None:
+    """Put a story's words into the search index. ``previous``: the title and text it was indexed with, when its
+    text changed (SQLite's contentless table takes a story's words out only when told which they were)."""
+    if previous is not None and not is_postgres(session):  # PostgreSQL's UPDATE replaces the tsvector
+        old_title, old_body = previous
+        session.execute(
+            text(f"INSERT INTO {SEARCH_TABLE} ({SEARCH_TABLE}, rowid, title, text) VALUES ('delete', :id, :title, :text)"),
+            {"id": story_id, "title": " ".join(fold_words(old_title)), "text": " ".join(fold_words(old_body))},
+        )
+    index_stories(session, [(story_id, title, body)])
 
 
 def index_stories(session: Session, stories: list[tuple[int, str, str]], replace: bool = False) -> None:
-    """Index many (id, title, text) at once, as the migration that creates the index and the bench fill do."""
+    """Index many (id, title, text) at once, as the migrations that create the index and the bench fill do.
+
+    ``replace`` drops the stories' old entries first by rowid: only on a table that keeps its content (migration
+    0010 runs before 0014 makes it contentless)."""
     if not stories:
         return
     rows = [{"id": i, "title": " ".join(fold_words(t)), "text": " ".join(fold_words(b))} for i, t, b in stories]

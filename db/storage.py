@@ -159,10 +159,11 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
         )
     )
     print_ = article.fingerprint or fingerprint(article.text)
+    previous = (story.title, story.text)
     story.title, story.text, story.content_hash = article.title, article.text, article.content_hash
     story.signature, story.shingles = print_.signature, print_.shingles
     story.status, story.modified_at = article.status, article.modified_at or story.modified_at
     story.version, story.updated_at, story.matched_at = story.version + 1, now, None
     session.flush()
-    index_story(session, story.id, story.title, story.text, replace=True)
+    index_story(session, story.id, story.title, story.text, previous=previous)
     return True

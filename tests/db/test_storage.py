@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -157,3 +157,24 @@ def test_a_copy_with_a_date_fills_the_date_the_first_copy_lacked(engine: Engine)
     with Session(engine) as session:
         story = session.get(Story, story_id)
         assert story is not None and story.published_at == dated.published_at
+
+
+def test_a_new_version_replaces_the_storys_words_in_the_index(engine: Engine) -> None:
+    """SQLite's index keeps no copy of the text (migration 0014): the old version's words are taken out by name."""
+    url = "https://e.example/talks"
+    first = make_article(url=url, urls=(url,), title="Talks in Geneva", text="Delegates discussed a ceasefire.")
+    second = make_article(url=url, urls=(url,), title="Talks in Riyadh", text="Delegates agreed on grain exports.",
+                          content_hash="f" * 64, refresh=True)
+    with Session(engine) as session, session.begin():
+        source_id = _source_id(session)
+        store_article(session, first, source_id, NOW)
+        assert store_article(session, second, source_id, NOW)[0] is StoreOutcome.UPDATED
+    with Session(engine) as session:
+        found = {query: [hit.story.title for hit in search(session, query)]
+                 for query in ("ceasefire", "geneva", "grain", "riyadh", "delegates")}
+    assert found == {"ceasefire": [], "geneva": [], "grain": ["Talks in Riyadh"], "riyadh": ["Talks in Riyadh"],
+                     "delegates": ["Talks in Riyadh"]}
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:  # no entry of the old words is left behind
+            rows = connection.execute(text("SELECT count(*) FROM stories_fts WHERE stories_fts MATCH 'geneva'"))
+            assert rows.scalar() == 0
