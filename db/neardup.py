@@ -20,10 +20,14 @@ import importlib.util
 import sys
 import types
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from newsmon.words import fold_words
+
+# numpy is imported where a signature is read: a command that only reads the archive (search, show) imports
+# this module through the clusters and must not wait for numpy.
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @functools.cache
@@ -61,7 +65,7 @@ BANDS, ROWS = 42, 3  # datasketch's optimal split of 128 values for a Jaccard th
 _SEED = 1
 _SCHEME = "affine32"
 # A signature is stored as NUM_PERM little-endian uint32 (datasketch's hash values are below 2**32).
-_DTYPE = np.dtype("<u4")
+_DTYPE = "<u4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ class Fingerprint:
         return keys
 
     def values(self) -> np.ndarray:
+        import numpy as np
+
         return np.frombuffer(self.signature, dtype=_DTYPE)
 
 
@@ -119,6 +125,8 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """
     if not a.shingles or not b.shingles:
         return 0.0
+    import numpy as np
+
     jaccard = float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
     common = jaccard * (a.shingles + b.shingles) / (1 + jaccard)
     return min(1.0, common / min(a.shingles, b.shingles))

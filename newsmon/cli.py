@@ -65,6 +65,7 @@ class State:
         self.verbose = verbose
         self.log_format = log_format
         self._config: Config | None = None
+        self._archive_config: Config | None = None
 
     @property
     def config(self) -> Config:
@@ -74,16 +75,34 @@ class State:
             self._config = load_config(self.config_path, checks=config_checks())
         return self._config
 
+    @property
+    def archive_config(self) -> Config:
+        """The config of a command that only reads the archive (search, show, export, clusters, sources, the
+        delivery log): checked but for its channel URLs, which it never uses. apprise loads every plugin it
+        has to judge one URL, half a second of each such command; `check` and every command that sends check
+        them."""
+        if self._config is not None:
+            return self._config
+        if self._archive_config is None:
+            from newsmon.config_load import load_config
+
+            self._archive_config = load_config(self.config_path, checks=config_checks(channels=False))
+        return self._archive_config
+
 
 pass_state = click.make_pass_decorator(State)
 
 
-def config_checks() -> tuple[Check, ...]:
+def config_checks(channels: bool = True) -> tuple[Check, ...]:
     """What the layers above the config check in it when it is read: that each rule's query parses (the rule
-    language is alerts'), that apprise understands each channel URL, that each added name has letters."""
-    from alerts.channels import channel_problems
+    language is alerts'), that apprise understands each channel URL (unless ``channels`` is False), that each
+    added name has letters."""
     from alerts.names import name_problems
     from alerts.query import rule_problems
+
+    if not channels:
+        return (rule_problems, name_problems)
+    from alerts.channels import channel_problems
 
     return (rule_problems, channel_problems, name_problems)
 
@@ -346,7 +365,7 @@ def sources(state: State, fmt: str) -> None:
     every article fails), silent, or never crawled; and its polling."""
     from db.health import poll_schedule, source_health
 
-    names = [source.name for source in state.config.sources]
+    names = [source.name for source in state.archive_config.sources]
     with _archive(state) as session:
         health = source_health(session, names, datetime.now(UTC))
         schedule = poll_schedule(session, names)
@@ -395,7 +414,7 @@ def search(
     with _archive(state) as session:
         try:
             records = find_stories(session, text, filters, Sort(sort) if sort else None, limit, copies,
-                                   with_text=fmt != "table", names=lexicon_for(state.config.names))
+                                   with_text=fmt != "table", names=lexicon_for(state.archive_config.names))
         except QueryError as exc:
             raise NewsmonError(f"search query: {exc}") from None
     if fmt == "table" and not records:
@@ -663,7 +682,7 @@ def _archive(state: State) -> Iterator[Session]:
     """A session on the archive (migrated when behind) for one command."""
     from db.session import open_database, session_factory
 
-    engine = open_database(state.config.database.url)
+    engine = open_database(state.archive_config.database.url)
     try:
         with session_factory(engine)() as session:
             yield session

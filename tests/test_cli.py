@@ -198,3 +198,19 @@ def test_a_role_that_cannot_reach_redis_exits_in_one_line_without_the_password(t
     assert f"error: cannot reach Redis at 127.0.0.1:{port}/0" in result.stderr
     assert "Traceback" not in result.stderr
     assert "s3cret-pw" not in result.stderr + result.stdout
+
+
+def test_commands_that_read_the_archive_leave_channel_urls_to_those_that_send(tmp_path: Path) -> None:
+    """A channel URL apprise does not understand stops `check`, `crawl` and the alert commands (exit 2), not a
+    search of the archive: reading never sends, and judging a URL loads every apprise plugin."""
+    config = write_config(tmp_path / "config.yaml", f"sqlite:///{tmp_path / 'n.db'}",
+                          [{"name": "wire", "feed": "https://wire.example/rss"}],
+                          channels={"team": "nosuchscheme://hook"},
+                          rules=[{"name": "talks", "query": "ceasefire", "notify": ["team"]}])
+    searched = run_newsmon("--config", str(config), "search", "ceasefire")
+    assert searched.returncode == 0, searched.stderr
+    assert "no stories found" in searched.stdout + searched.stderr
+    for command in (["check"], ["alerts", "deliver"]):
+        checked = run_newsmon("--config", str(config), *command)
+        assert checked.returncode == 2, (command, checked.stdout, checked.stderr)
+        assert "channels.team: not a notification URL apprise understands" in checked.stderr
