@@ -69,6 +69,23 @@ def rum_installable(connection: Connection) -> tuple[bool, str]:
     return True, ""
 
 
+def ensure_ranked_index(connection: Connection) -> tuple[bool, str]:
+    """On PostgreSQL, give the archive its RUM index in place of the GIN index when the server allows it (the
+    migration that introduced it, and `newsmon db upgrade` on an archive migrated before rum was installed).
+    Returns (whether the RUM index is there now, why not); on SQLite (True, "") as there is nothing to do."""
+    if connection.dialect.name != "postgresql":
+        return True, ""
+    installable, reason = rum_installable(connection)
+    if not installable:
+        return False, reason
+    connection.execute(text("CREATE EXTENSION IF NOT EXISTS rum"))
+    connection.execute(text(
+        f"CREATE INDEX IF NOT EXISTS {RANKED_INDEX} ON stories USING rum ({SEARCH_COLUMN} rum_tsvector_ops)"))
+    connection.execute(text(f"DROP INDEX IF EXISTS {SEARCH_INDEX}"))  # RUM answers @@ too: one index, not two
+    _RANKED.clear()
+    return True, ""
+
+
 _RANKED: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 

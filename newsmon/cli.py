@@ -654,9 +654,11 @@ def db() -> None:
 @db.command()
 @pass_state
 def upgrade(state: State) -> None:
-    """Apply pending migrations (every command also does this on start), then place the stories stored before
-    near-duplicate clustering existed into clusters."""
+    """Apply pending migrations (every command also does this on start), give PostgreSQL's search its RUM index
+    if the rum extension was installed since, then place the stories stored before near-duplicate clustering
+    existed into clusters."""
     from db.clusters import cluster_policy, place_unclustered
+    from db.search import ensure_ranked_index
     from db.session import head_revision, make_engine, masked_url, session_factory, storage_errors
     from db.session import upgrade as upgrade_schema
 
@@ -667,12 +669,16 @@ def upgrade(state: State) -> None:
     engine = make_engine(state.config.database.url)
     try:
         changed = upgrade_schema(engine)
+        with storage_errors("give search its ranked index"), engine.begin() as connection:
+            ranked, why_not = ensure_ranked_index(connection)
         with storage_errors("place the stored stories in clusters"):
             placed = place_unclustered(session_factory(engine), cluster_policy(state.config), progress)
     finally:
         engine.dispose()
     what = "migrated to" if changed else "already at"
     click.echo(f"{masked_url(state.config.database.url)}: {what} revision {head_revision()}")
+    if not ranked:
+        click.echo(f"search ranks without the RUM index (slower on common words): {why_not}")
     if placed:
         click.echo(f"{placed:,} stories placed in near-duplicate clusters")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -16,6 +17,7 @@ from db.session import open_database
 from db.sources import sync_sources
 from db.storage import store_article
 from newsmon.config import SourceConfig
+from tests.conftest import run_newsmon, write_config
 from tests.factories import make_article
 from tests.servers import filler
 
@@ -94,3 +96,21 @@ def test_without_rum_the_gin_index_gives_the_same_answers(archive: str) -> None:
     assert without[:2] == with_rum[:2] and set(without) == set(with_rum)
     assert ranked_titles(archive, sort=Sort.NEWEST)[1] == newest_with_rum
     assert ranked_titles(archive, "title:ceasefire")[1] == ["Ceasefire holds in the east"]
+
+
+def test_db_upgrade_gives_an_archive_migrated_without_rum_its_ranked_index(archive: str, tmp_path: Path) -> None:
+    """rum installed after the archive was migrated: `newsmon db upgrade` builds the index it would have had."""
+    if not ranked_titles(archive)[0]:
+        pytest.skip("this PostgreSQL has no rum extension (apt install postgresql-<version>-rum; .ci/run installs it)")
+    engine = open_database(archive)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE INDEX {SEARCH_INDEX} ON stories USING gin ({SEARCH_COLUMN})"))
+        connection.execute(text(f"DROP INDEX {RANKED_INDEX}"))
+    engine.dispose()
+    assert ranked_titles(archive)[0] is False
+    config = write_config(tmp_path / "config.yaml", archive, [{"name": "wire", "feed": "https://wire.example/rss"}])
+    result = run_newsmon("--config", str(config), "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "without the RUM index" not in result.stdout
+    ranked, found = ranked_titles(archive)
+    assert ranked is True and found[:2] == ["Ceasefire holds in the east", "Talks in Geneva"]

@@ -1,6 +1,6 @@
 """PostgreSQL search ranked by its index: a RUM index on stories.search_vector in place of the GIN index, where
 the server has the rum extension (db.search says why). Without it the GIN index stays and search ranks with
-ts_rank, as before, and the migration says once what to install.
+ts_rank, as before, and the migration says once what to install; `newsmon db upgrade` makes the index later.
 
 Revision ID: 0013
 Revises: 0012
@@ -11,7 +11,7 @@ import logging
 
 from alembic import op
 
-from db.search import RANKED_INDEX, SEARCH_COLUMN, SEARCH_INDEX, rum_installable
+from db.search import RANKED_INDEX, SEARCH_COLUMN, SEARCH_INDEX, ensure_ranked_index
 
 revision = "0013"
 down_revision = "0012"
@@ -22,16 +22,10 @@ logger = logging.getLogger("db.migrations")
 
 
 def upgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    installable, reason = rum_installable(bind)
-    if not installable:
-        logger.warning("search keeps its GIN index and ranks more slowly on common words: %s", reason)
-        return
-    op.execute("CREATE EXTENSION IF NOT EXISTS rum")
-    op.execute(f"CREATE INDEX IF NOT EXISTS {RANKED_INDEX} ON stories USING rum ({SEARCH_COLUMN} rum_tsvector_ops)")
-    op.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX}")  # RUM answers @@ too: one index, not two
+    ranked, reason = ensure_ranked_index(op.get_bind())
+    if not ranked:
+        logger.warning("search keeps its GIN index and ranks more slowly on common words: %s; install it and "
+                       "run `newsmon db upgrade` again", reason)
 
 
 def downgrade() -> None:
