@@ -55,7 +55,11 @@ def test_a_backlog_sends_nothing_old_and_the_backtest_decides_as_alerting_did(
 
     assert crawled.returncode == 0, crawled.stderr
     assert json.loads(crawled.stdout)["totals"]["new"] == 5
-    assert [str(m["message"]).split("\n", 1)[0] for m in webhook.received] == ["Ceasefire extended by a month"]
+    # One alert for the two copies: for whichever of them two extraction workers stored first.
+    copies = {"Ceasefire extended by a month", "Truce extended, delegations say"}
+    alerted = [str(m["message"]).split("\n", 1)[0] for m in webhook.received]
+    assert len(alerted) == 1 and alerted[0] in copies, alerted
+    (other,) = copies - {alerted[0]}
     engine = make_engine(database_url)
     with Session(engine) as session:
         sent = set(session.scalars(select(OutboxMessage.story_id)))
@@ -68,8 +72,8 @@ def test_a_backlog_sends_nothing_old_and_the_backtest_decides_as_alerting_did(
     assert tested.returncode == 0, tested.stderr
     verdicts = {record["title"]: record["verdict"] for record in json.loads(tested.stdout)}
     assert verdicts == {
-        "Ceasefire extended by a month": "sent",
-        "Truce extended, delegations say": "already alerted for its cluster",
+        alerted[0]: "sent",
+        other: "already alerted for its cluster",
         "Football: a ceasefire between fans": "excluded",
         "Ceasefire talks in 2019": "too old",
         "Ceasefire talks last week": "too old",
