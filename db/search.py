@@ -42,6 +42,9 @@ SEARCH_COLUMN = "search_vector"
 SEARCH_INDEX = "ix_stories_search_vector"  # GIN, where the server has no RUM
 RANKED_INDEX = "ix_stories_search_rum"  # RUM: the index ranks (see above)
 _BATCH = 200  # candidates read per round while looking for enough exact matches
+# ...but 50 in the first round: most candidates of a query are exact matches, and a page shows 20, so the first
+# round usually ends the search (each candidate is a story loaded and checked by the matcher).
+_FIRST_BATCH = 50
 
 
 class Sort(StrEnum):
@@ -178,17 +181,18 @@ def candidates(session: Session, expression: str, filters: Filters, sort: Sort) 
     # SQLite ranks in the FTS5 table itself, a page at a time, when no filter needs the stories table: a common
     # word matches a tenth of a large archive, and joining all of it before sorting costs seconds.
     paged_in_index = not postgres and sort is Sort.RELEVANCE and filters == Filters()
-    offset = 0
+    offset, size = 0, _FIRST_BATCH
     while True:
-        statement = _statement(expression, postgres, filters, sort, offset if paged_in_index else None, ranked=ranked)
+        page = offset if paged_in_index else None
+        statement = _statement(expression, postgres, filters, sort, page, ranked=ranked, size=size)
         if not paged_in_index:
-            statement = statement.offset(offset).limit(_BATCH)
+            statement = statement.offset(offset).limit(size)
         rows = session.execute(statement).unique().all()
         for story, score in rows:
             yield story, float(score or 0.0)
-        if len(rows) < _BATCH:
+        if len(rows) < size:
             return
-        offset += _BATCH
+        offset, size = offset + size, _BATCH
 
 
 def candidate_rows(
@@ -208,7 +212,7 @@ def candidate_rows(
 
 def _statement(
     expression: str, postgres: bool, filters: Filters, sort: Sort, page: int | None,
-    columns: tuple[Any, ...] | None = None, ranked: bool = False,
+    columns: tuple[Any, ...] | None = None, ranked: bool = False, size: int = _BATCH,
 ) -> Select[Any]:
     """The candidates' (Story, rank) rows, or ``columns`` and rank, matching an index expression."""
     selected = columns or (Story,)
@@ -235,7 +239,7 @@ def _statement(
             .where(text(f"{SEARCH_TABLE} MATCH :q"))
         )
         if page is not None:
-            matched = matched.order_by(score).limit(_BATCH).offset(page)
+            matched = matched.order_by(score).limit(size).offset(page)
         found = matched.subquery("matched")
         rank = -found.c.score  # bm25: smaller is better
         statement = select(*selected, rank).select_from(Story).join(found, found.c.story_id == Story.id)
