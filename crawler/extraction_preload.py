@@ -1,7 +1,7 @@
 """Preloaded by the extraction pool's fork server (see crawler.workers), so that its workers, forked from it,
-start with what every page needs already in memory: the extraction code, datasketch's MinHash, the
-language model, dateparser's data for dates written in English and jusText's stop words. Loaded once per crawl in the fork server
-instead of once in every worker."""
+start with what every page needs already in memory: the extraction code, datasketch's MinHash, the language
+model, dateparser's data for dates written in English and jusText's stop words. Loaded once per crawl in the
+fork server instead of once in every worker."""
 
 from crawler.extract import extract_article  # noqa: F401 - imported for its modules
 from crawler.language import load_model

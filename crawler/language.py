@@ -32,8 +32,8 @@ def classify(model: LanguageIdentifier, text: str) -> tuple[str, float]:
 
     py3langid counts features into a dense vector of 7,480, multiplies it by the whole 7,480 x 97 table, and
     normalises with a 97 x 97 step; a 3,000-character sample has a few hundred distinct features, so this sums
-    only their rows, and the winner's probability needs one pass over the 97 scores (a tenth of an
-    extraction's language time; tests/crawler/test_language.py checks both give the same answers).
+    only their rows, and the winner's probability needs one pass over the 97 scores (a quarter less time; most
+    of what is left is reading the bytes; tests/crawler/test_language.py checks both give the same answers).
     """
     nextmove, output = model.tk_nextmove, model.tk_output
     state, found = 0, []

@@ -26,7 +26,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from twisted.python.failure import Failure
 
-from db.records import Article
 from crawler.links import Link
 from crawler.pipelines import prepare_archive
 from crawler.report import CrawlReport
@@ -34,7 +33,7 @@ from crawler.settings import build_settings
 from crawler.sharedqueue import connect_or_fail, read_job, redis_address, redis_settings
 from crawler.spiders.news import NewsSpider
 from db.clusters import cluster_policy
-from db.records import SourceTally
+from db.records import Article, SourceTally
 from db.runs import RunDelta, add_to_run, is_open
 from db.session import database_error, open_database, session_factory, storage_errors
 from db.sources import listing_validators

@@ -24,7 +24,6 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from twisted.python.failure import Failure
 
-from db.records import Article
 from crawler.links import Link
 from crawler.freshness import max_age, retry_after
 from crawler.report import CrawlReport
@@ -34,6 +33,7 @@ from crawler.spiders.page import links_from_page
 from crawler.spiders.sitemap import read_sitemap
 from crawler.urls import canonical_url
 from crawler.workers import ExtractionPool, default_workers
+from db.records import Article
 from db.session import database_error, make_engine
 from db.sources import listing_validators
 from db.storage import stored_read_at
