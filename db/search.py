@@ -188,11 +188,21 @@ def candidates(session: Session, expression: str, filters: Filters, sort: Sort) 
         if not paged_in_index:
             statement = statement.offset(offset).limit(size)
         rows = session.execute(statement).unique().all()
+        if ranked and sort is Sort.RELEVANCE:
+            # The RUM index orders by rank alone (a second sort key would rank every match from the table): equal
+            # ranks are put in the order the other engines give them, newest first, within each round.
+            rows.sort(key=_rank_then_newest)
         for story, score in rows:
             yield story, float(score or 0.0)
         if len(rows) < size:
             return
         offset, size = offset + size, _BATCH
+
+
+def _rank_then_newest(row: Any) -> tuple[float, float, int]:
+    story, score = row
+    moment = story.published_at or story.fetched_at
+    return (-float(score or 0.0), -moment.timestamp() if moment else 0.0, -story.id)
 
 
 def candidate_rows(
