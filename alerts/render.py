@@ -12,10 +12,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-
-from apprise import NotifyFormat
 
 from alerts.query import Term
 from newsmon.words import fold_chars, is_unspaced, is_word
@@ -45,6 +44,14 @@ class StoryAlert:
     cluster_id: int | None = None
     also_at: tuple[str, ...] = ()  # the other outlets of its cluster, first report first
     page: str | None = None  # the story's page in `newsmon serve` (web.base_url)
+
+
+class NotifyFormat(StrEnum):
+    """apprise's body formats, by the values its ``notify(body_format=...)`` accepts. Defined here rather than
+    imported: search and the web page render highlights, and importing apprise would cost them 0.2 s to start."""
+
+    TEXT = "text"
+    HTML = "html"
 
 
 @dataclass(frozen=True, slots=True)

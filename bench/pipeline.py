@@ -15,7 +15,9 @@ server on 127.0.0.1 (in this, the parent, process). Each round runs, each as a f
 
 Every command runs under ``python -m bench.procs``, which waits for every process the command started (the
 crawl's fork server and extraction workers included) and reports their CPU seconds together; the parent
-samples the resident memory of the whole process tree every 20 ms and reports its peak. The bare children
+samples the resident memory of the whole process tree every 20 ms and reports its peaks: summed RSS (a page
+the fork server shares with its workers counts in each) and summed PSS (shared pages split between the
+processes sharing them: what the tree really holds, the figure held against the 400 MiB target). The bare children
 also time their own extraction loop ("work CPU s"), the per-page cost the crawl's per-page figure is set
 against. After each crawl the stored story texts are read back from the SQLite file and scored against the
 ground-truth ``articleBody`` (bag-of-words token F1).
@@ -50,7 +52,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # bench and tests.servers: `python bench/pipeline.py` puts only bench/ first
 
 from bench.extraction import token_f1  # noqa: E402
-from bench.procs import tree_rss_kib  # noqa: E402
+from bench.procs import tree_memory_kib  # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SOURCE = "aeb"
@@ -265,10 +267,11 @@ def run_counted(command: list[str], stdin: str = "", env: dict[str, str] | None 
         assert child.stdin is not None
         child.stdin.write(stdin)
         child.stdin.close()
-        peak_kib, deadline = 0, time.monotonic() + CHILD_TIMEOUT
+        peak, deadline = {"rss": 0, "pss": 0}, time.monotonic() + CHILD_TIMEOUT
         while child.poll() is None:
-            # The counter itself (a small Python process waiting) is left out of the memory figure.
-            peak_kib = max(peak_kib, tree_rss_kib(child.pid) - _own_rss_kib(child.pid))
+            # The counter itself (a small Python process waiting) is left out of the memory figures.
+            for kind, kib in tree_memory_kib(child.pid, with_root=False).items():
+                peak[kind] = max(peak[kind], kib)
             if time.monotonic() > deadline:
                 child.kill()
                 raise RuntimeError(f"{command[:3]} did not finish within {CHILD_TIMEOUT} s")
@@ -279,18 +282,8 @@ def run_counted(command: list[str], stdin: str = "", env: dict[str, str] | None 
         figures = json.loads(errors[-1]) if errors and errors[-1].startswith("{") else None
         if child.returncode != 0 or figures is None or figures["returncode"] != 0:
             raise RuntimeError(f"{' '.join(command[:4])} ... failed:\n" + "\n".join(errors[-15:]))
-        figures["peak_rss_mib"] = peak_kib / 1024
+        figures["peak_rss_mib"], figures["peak_pss_mib"] = peak["rss"] / 1024, peak["pss"] / 1024
         return stdout.read(), figures
-
-
-def _own_rss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 # The parent: serve, alternate the runs, summarise --------------------------------------------------------
@@ -382,6 +375,7 @@ def _figures(results: list[dict[str, Any]]) -> dict[str, Any]:
         "wall_seconds_median": median("wall_seconds"),
         "cpu_seconds_median": median("cpu_seconds"),
         "peak_rss_mib_max": max(r["peak_rss_mib"] for r in results),
+        "peak_pss_mib_max": max(r["peak_pss_mib"] for r in results),
         "runs": results,
     }
     if "work_cpu_seconds" in results[0]:
@@ -410,8 +404,8 @@ def summarise(runs: dict[str, list[dict[str, Any]]], pages: int, repeat: int) ->
         "extraction_workers": _extraction_workers(),
         "measured": (
             "each run a fresh command; CPU s = every process it started (python -m bench.procs), start-up "
-            "included; wall s = start to the last process's exit; peak RSS = the whole process tree, sampled "
-            "every 20 ms; HTTP server in the benchmark's own process"
+            "included; wall s = start to the last process's exit; peak RSS and PSS = the whole process tree, "
+            "sampled every 20 ms (RSS counts pages a forked worker shares in each process, PSS splits them); HTTP server in the benchmark's own process"
         ),
         "figures": figures,
         "page_cpu_seconds": {"crawl": per_page, "bare": bare_per_page},
@@ -420,7 +414,7 @@ def summarise(runs: dict[str, list[dict[str, Any]]], pages: int, repeat: int) ->
             "cpu_crawl_over_bare": [TARGET_CPU_RATIO, ratios["cpu_crawl_over_bare"] <= TARGET_CPU_RATIO],
             "wall_speedup_over_bare": [TARGET_SPEEDUP, ratios["wall_speedup_over_bare"] >= TARGET_SPEEDUP],
             "page_cpu_over_bare": [TARGET_PAGE_RATIO, ratios["page_cpu_over_bare"] <= TARGET_PAGE_RATIO],
-            "peak_rss_mib": [TARGET_PEAK_MIB, crawl["peak_rss_mib_max"] < TARGET_PEAK_MIB],
+            "peak_pss_mib": [TARGET_PEAK_MIB, crawl["peak_pss_mib_max"] < TARGET_PEAK_MIB],
         },
         "pages_per_second_median": pages / crawl["wall_seconds_median"],
         "sqlite_bytes_per_story": last["database_bytes"] / max(1, last["stories"]),
@@ -461,15 +455,15 @@ def print_table(summary: dict[str, Any]) -> None:
         f = figures[kind]
         work = f.get("work_cpu_seconds_median")
         rows.append([label, f["wall_seconds_median"], f["cpu_seconds_median"],
-                     "" if work is None else f"{work:.2f}", f["peak_rss_mib_max"]])
+                     "" if work is None else f"{work:.2f}", f["peak_rss_mib_max"], f["peak_pss_mib_max"]])
     print(
         f"newsmon pipeline benchmark: {summary['pages']} AEB pages, {summary['repeat']} rounds, "
         f"Python {summary['python']}, {summary['cpus']} CPUs, {summary['extraction_workers']} extraction workers"
     )
     print(f"measured: {summary['measured']}")
     print()
-    print(tabulate(rows, headers=["", "wall s", "CPU s", "work CPU s", "peak RSS MiB"], floatfmt=".2f"))
-    print("(medians over the rounds; work CPU s = the bare child's extraction loop alone; peak RSS = largest)")
+    print(tabulate(rows, headers=["", "wall s", "CPU s", "work CPU s", "peak RSS MiB", "peak PSS MiB"], floatfmt=".2f"))
+    print("(medians over the rounds; work CPU s = the bare child's extraction loop alone; peaks = largest)")
     print()
     ratios, targets, page = summary["ratios"], summary["targets"], summary["page_cpu_seconds"]
 
@@ -485,8 +479,9 @@ def print_table(summary: dict[str, Any]) -> None:
     print(f"CPU per page without start-up: crawl {page['crawl'] * 1000:.1f} ms (181 pages less 1 page, over 180), "
           f"bare {page['bare'] * 1000:.1f} ms: {ratios['page_cpu_over_bare']:.2f}x "
           f"(target at most {TARGET_PAGE_RATIO}x: {verdict('page_cpu_over_bare')})")
-    print(f"peak memory of the crawl: {figures['crawl']['peak_rss_mib_max']:.0f} MiB "
-          f"(target under {TARGET_PEAK_MIB}: {verdict('peak_rss_mib')})")
+    print(f"peak memory of the crawl: {figures['crawl']['peak_pss_mib_max']:.0f} MiB held (PSS; target under "
+          f"{TARGET_PEAK_MIB}: {verdict('peak_pss_mib')}), {figures['crawl']['peak_rss_mib_max']:.0f} MiB "
+          f"summed RSS")
     print(f"SQLite archive after the crawl: {summary['sqlite_bytes_per_story'] / 1024:.1f} KiB per stored story")
     stored = summary["stored"]
     print(

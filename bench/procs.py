@@ -33,15 +33,36 @@ def tree_rss_kib(root: int, exclude: Iterable[int] = ()) -> int:
 
     Shared pages (forked workers) count in each process, so the sum overstates what the tree really holds.
     """
-    total = 0
-    for pid in {root, *descendants(root, exclude)}:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return total
+    return sum(_status_kib(pid, "VmRSS:") for pid in {root, *descendants(root, exclude)})
+
+
+def tree_memory_kib(root: int, exclude: Iterable[int] = (), with_root: bool = True) -> dict[str, int]:
+    """{"rss", "pss"}: resident KiB of ``root`` (unless ``with_root`` is false) and every process below it,
+    less the ``exclude`` subtrees; zeros without /proc.
+
+    "rss" counts a page shared by forked workers once in each of them; "pss" (proportional set size) splits
+    it between the processes sharing it, so its sum is what the tree really holds in memory (what a cgroup
+    would charge, page cache aside). Reading PSS costs more: the kernel walks each process's page tables.
+    """
+    pids = set(descendants(root, exclude))
+    if with_root:
+        pids.add(root)
+    totals = {"rss": 0, "pss": 0}
+    for pid in pids:
+        totals["rss"] += _status_kib(pid, "VmRSS:")
+        totals["pss"] += _status_kib(pid, "Pss:", "smaps_rollup")
+    return totals
+
+
+def _status_kib(pid: int, field: str, name: str = "status") -> int:
+    """The KiB figure of one ``field`` in ``/proc/<pid>/<name>`` (0 once the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/{name}").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 # Counting every process a command starts ----------------------------------------------------------------

@@ -7,7 +7,7 @@ import html
 from datetime import UTC, datetime
 
 import pytest
-from apprise import NotifyFormat
+from apprise import NotifyFormat as AppriseFormat
 
 from alerts.matching import positive_terms
 from alerts.query import Term, parse_query
@@ -111,7 +111,7 @@ def test_a_chat_alert_pings_nobody_and_links_nowhere() -> None:
     message = render_alert(alert, email=False)
     for raw in ("@everyone", "<!channel>", "<@U123>", "@here", "](http://evil.example)"):
         assert raw not in message.title + message.body
-    assert message.body_format == NotifyFormat.TEXT
+    assert message.body_format == AppriseFormat.TEXT
 
 
 def test_a_chat_digest_pings_nobody() -> None:
@@ -131,7 +131,7 @@ def test_an_email_body_escapes_page_text() -> None:
         url='https://news.example.org/a?x=1&y="><script>',
     )
     message = render_alert(alert, email=True)
-    assert message.body_format == NotifyFormat.HTML
+    assert message.body_format == AppriseFormat.HTML
     for raw in ("<script>", "<b>News", "<img", '"><script>', "Smith & Sons"):
         assert raw not in message.body
     assert "&lt;script&gt;alert(1)&lt;/script&gt; Talks" in message.body
@@ -289,7 +289,7 @@ def _digest_alerts() -> list[StoryAlert]:
 
 def test_an_email_digest_lists_every_story_escaped() -> None:
     message = render_digest("kyiv", _digest_alerts(), email=True)
-    assert message.body_format == NotifyFormat.HTML
+    assert message.body_format == AppriseFormat.HTML
     body = message.body
     assert body.count("<li>") == 3
     for title in ("Kyiv talks Bcc: x", "&lt;script&gt;Odesa&lt;/script&gt; port", "Zelenskyy in Geneva"):
@@ -304,7 +304,7 @@ def test_an_email_digest_lists_every_story_escaped() -> None:
 
 def test_a_chat_digest_lists_every_story_as_plain_text() -> None:
     message = render_digest("kyiv", _digest_alerts(), email=False)
-    assert message.body_format == NotifyFormat.TEXT
+    assert message.body_format == AppriseFormat.TEXT
     for fact in ("Kyiv talks Bcc: x", "<script>Odesa</script> port", "Smith & Sons", "Zelenskyy in Geneva",
                  "https://a.example.org/1?a=1&b=2", "https://b.example.org/2", "https://c.example.org/3"):
         assert fact in message.body
