@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, json_lines=args.log_format == "json")
     try:
         config = load_config(args.config)
+        from crawler.workers import start_fork_server
+
+        start_fork_server(config.crawl.extraction_workers)  # its imports overlap this process's own
         from crawler.runner import run_crawl  # Scrapy and Twisted: only once the config is known to be good
 
         report = run_crawl(config, args.sources, verbosity=args.verbose)

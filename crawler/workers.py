@@ -35,6 +35,31 @@ def default_workers() -> int:
     return cores if cores > 1 else 0
 
 
+def start_fork_server(workers: int | None) -> None:
+    """Start the extraction workers' fork server now, when the crawl will use workers (``workers``: the
+    config's ``crawl.extraction_workers``, None for one per core).
+
+    The fork server spends a second or two importing trafilatura and warming its models
+    (``crawler.extraction_preload``). Started before the crawl's own process imports Scrapy and SQLAlchemy
+    and fetches its feeds, it does that on another core meanwhile, instead of while the first pages wait.
+    Calling it again, or the pool's first page, finds the same server running.
+    """
+    if (default_workers() if workers is None else workers) <= 0:
+        return
+    from multiprocessing import forkserver
+
+    _fork_context()
+    forkserver.ensure_running()
+
+
+def _fork_context() -> multiprocessing.context.ForkServerContext:
+    context = multiprocessing.get_context("forkserver")
+    # "__main__": the fork server runs the main script once, so that each worker, forked from it, finds it
+    # loaded (multiprocessing otherwise runs it again in every worker).
+    context.set_forkserver_preload(["crawler.forkserver_guard", "__main__", "crawler.extraction_preload"])
+    return context
+
+
 # Past the time limit, a worker stuck where the alarm cannot reach it (inside one long C call) is killed.
 KILL_MARGIN = 10.0
 ALARM_REPEAT = 0.25
@@ -182,11 +207,7 @@ class _Lane:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            context = multiprocessing.get_context("forkserver")
-            # "__main__": the fork server runs the main script once, so that each worker, forked from it, finds it
-            # loaded (multiprocessing otherwise runs it again in every worker).
-            context.set_forkserver_preload(["crawler.forkserver_guard", "__main__", "crawler.extraction_preload"])
-            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=context)
+            self._executor = ProcessPoolExecutor(max_workers=1, mp_context=_fork_context())
         return self._executor
 
     async def extract(

@@ -181,12 +181,16 @@ def crawl(state: State, sources: tuple[str, ...], deliver: bool, fmt: str) -> No
     Exits 0 when the crawl ran, even if some sources failed; the summary says which and why. Exits 1, in one
     line, when the database cannot be written (another process holding SQLite's write lock).
     """
-    from crawler.runner import run_crawl
     from dataclasses import asdict
 
+    from crawler.workers import start_fork_server
     from db.records import CrawlFigures, SourceTally
 
     config = state.config
+    if config.sources:
+        start_fork_server(config.crawl.extraction_workers)  # its imports overlap this process's own
+    from crawler.runner import run_crawl
+
     on_terminal = sys.stderr.isatty()
 
     def progress(tally: SourceTally) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,45 @@ def test_a_page_whose_worker_dies_is_tried_once_more_then_fails_alone_and_the_po
     finally:
         pool.close()
     assert article.title == "Talks resume in Geneva"
+
+
+# Starts the fork server as `newsmon crawl` does before importing Scrapy, then reports the processes below it and
+# whether a worker, forked from that server, finds the extraction modules loaded at its start.
+EARLY = """
+import json, os, sys
+from concurrent.futures import ProcessPoolExecutor
+from bench.procs import descendants
+from crawler.workers import _fork_context, start_fork_server
+
+
+def preloaded():
+    return "trafilatura" in sys.modules and "crawler.extraction_preload" in sys.modules
+
+
+if __name__ == "__main__":
+    start_fork_server(int(sys.argv[1]))
+    running, loaded = bool(descendants(os.getpid())), None  # the fork server (and its resource tracker)
+    if running:
+        with ProcessPoolExecutor(1, mp_context=_fork_context()) as pool:
+            loaded = pool.submit(preloaded).result(timeout=120)
+    print(json.dumps({"running": running, "preloaded": loaded}))
+"""
+
+
+@pytest.mark.parametrize("workers, expected", [(1, {"running": True, "preloaded": True}),
+                                               (0, {"running": False, "preloaded": None})])
+def test_the_fork_server_starts_before_the_first_page_only_when_workers_extract(
+    workers: int, expected: dict[str, object], tmp_path: Path
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = tmp_path / "early.py"  # a main script, as the console script is: the fork server preloads it
+    script.write_text(EARLY, encoding="utf-8")
+    result = subprocess.run([sys.executable, str(script), str(workers)], capture_output=True, text=True, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == expected
