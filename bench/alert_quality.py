@@ -2,7 +2,9 @@
 
 The 181 pages of ``../shared/corpus/articles/aeb`` come with their human-annotated article body. We build
 rules from the words of those bodies (seeded: rare pairs, topic words, phrases, OR groups, prefixes with
-NOT), and the truth is which pages each rule matches on the page title plus the annotated body. Then:
+NOT), and the truth is which pages each rule matches on the page title plus the annotated body, less the
+posts the page embeds (tweets and the like, found by their platforms' embed code: AEB's annotators kept them
+in the body, but they are the post's author's words, which rules leave alone). Then:
 
 - **crawled**: the pages are served on loopback from a feed and crawled by the real ``newsmon crawl`` with
   the rules in its config; the matches are the ``rule_matches`` rows the crawl wrote. This is what newsmon
@@ -37,6 +39,7 @@ from urllib.parse import urlsplit
 import lxml.html
 
 from alerts.matching import RuleSet, RuleSpec, StoryText
+from crawler.embeds import take_embedded_posts, without_posts
 from newsmon.words import fold_words
 from tests.conftest import run_newsmon, write_config
 from tests.servers import CORPUS, Outlet, Webhook, aeb_pages, filler, rfc822, rss, serve_aeb
@@ -80,9 +83,14 @@ def load_pages() -> dict[str, Page]:
     with (ARTICLES / "index.csv").open(encoding="utf-8", newline="") as index:
         titles = {Path(row["file"]).name.removesuffix(".html.gz"): row["title"] for row in csv.DictReader(index)}
     return {
-        key: Page(key, titles.get(key, ""), truth["articleBody"], html)
+        key: Page(key, titles.get(key, ""), own_text(truth["articleBody"], html), html)
         for key, (html, truth) in sorted(aeb_pages().items())
     }
+
+
+def own_text(body: str, page: str) -> str:
+    """The annotated body without the lines that are a post the page embeds."""
+    return without_posts(body, take_embedded_posts(lxml.html.fromstring(page)))
 
 
 def build_rules(pages: dict[str, Page], count: int, seed: int) -> list[RuleSpec]:

@@ -89,9 +89,9 @@ def strip_blocks(tree: HtmlElement) -> int:
     for element in tree.xpath("//body//*[@style or @hidden]"):
         if element.getparent() is not None and _is_hidden(element) \
                 and not _paragraph_text(element) > _MOSTLY_HIDDEN * total:
-            removed += _drop(element)
+            removed += drop_element(element)
     for element in list(tree.iter("figcaption")):
-        removed += _drop(element)
+        removed += drop_element(element)
     for element in tree.xpath("//body//*[@class or @id or @role or @aria-label]"):
         get = element.get
         words = _boilerplate_words(get("class"), get("id"), get("role"), get("aria-label"))
@@ -101,11 +101,11 @@ def strip_blocks(tree: HtmlElement) -> int:
             continue
         if _has_long_paragraph(element) and not _COMMENT_WORDS & set(words):
             continue  # teasers and boxes are short; a paragraph of prose is the article's (comments aside)
-        removed += _drop(element)
+        removed += drop_element(element)
     # Only a paragraph holding a link can be a teaser: libxml2 finds those (most paragraphs hold none).
     for paragraph in tree.xpath(_WITH_LINK):
         if paragraph.getparent() is not None and _is_link_teaser(paragraph):
-            removed += _drop(paragraph)
+            removed += drop_element(paragraph)
     return removed
 
 
@@ -183,7 +183,7 @@ def _text_of(element: HtmlElement) -> str:
     return " ".join(element.text_content().split())
 
 
-def _drop(element: HtmlElement) -> int:
+def drop_element(element: HtmlElement) -> int:
     """Remove ``element`` but keep the text that follows it (its tail belongs to the parent)."""
     parent = element.getparent()
     if parent is None:

@@ -13,6 +13,7 @@ from trafilatura.utils import load_html
 from crawler.bodyparts import add_lead, body_parts, join_parts, page_lead
 from crawler.boilerplate import clean_lines, strip_blocks
 from crawler.dating import from_day, published_and_modified
+from crawler.embeds import take_embedded_posts, without_posts
 from crawler.headline import choose_headline
 from crawler.language import detect_language
 from crawler.links import Link
@@ -51,8 +52,8 @@ _PAYWALL_TEXT = re.compile(
 
 
 def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, language_hint: str | None = None) -> Article:
-    """Clean one article page: trafilatura on the page without its boilerplate blocks (crawler.boilerplate),
-    with the lead and the parts of a split body it leaves out (crawler.bodyparts), the headline and dates
+    """Clean one article page: trafilatura on the page without its boilerplate blocks (crawler.boilerplate)
+    and embedded posts (crawler.embeds, kept apart in ``embedded``), with the lead and the parts of a split body it leaves out (crawler.bodyparts), the headline and dates
     chosen from the page's own signals (crawler.headline, crawler.dating), the language read from the text
     (crawler.language).
 
@@ -78,6 +79,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     if tree is None:
         raise ExtractionError("no article found (an empty page)")
     signals = read_signals(tree)
+    posts = take_embedded_posts(tree)  # before the boilerplate rules: a "social-embed" box holds a post
     strip_blocks(tree)
     lead, parts = page_lead(tree, signals.descriptions), body_parts(tree)
     try:
@@ -90,7 +92,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     except Exception as exc:  # trafilatura raises a wide range of parser errors on hostile pages
         raise ExtractionError(f"trafilatura failed: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
     text = add_lead(join_parts((getattr(document, "text", None) or "").strip(), parts), lead)
-    text = _fuller(clean_lines(text), signals.ld_body)
+    text = without_posts(_fuller(clean_lines(text), signals.ld_body), posts)
     words = count_words(text)
     headline = choose_headline(signals, url, _clean(link.title))
     if words >= MIN_ARTICLE_WORDS:
@@ -122,6 +124,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         content_hash=content_hash(text) if status == "article" else content_hash(f"{status} {url}"),
         fingerprint=fingerprint(text) if status == "article" else None,
         refresh=link.refresh,
+        embedded=posts if status == "article" else (),
     )
 
 

@@ -121,6 +121,8 @@ class Story(Base):
     status: Mapped[str] = mapped_column(String(16), default="article", server_default="article")
     modified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the page's own "updated" time
     listed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the date its listing gave it
+    # The posts it embeds (crawler.embeds), one per line: shown with it, never matched or searched (NULL: none).
+    embedded: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source] = relationship(lazy="joined")
     urls: Mapped[list[StoryUrl]] = relationship(

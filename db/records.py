@@ -36,6 +36,8 @@ class Article:
     listed_at: datetime | None = None  # the date its listing (feed item, sitemap entry) gave it
     fingerprint: Fingerprint | None = None  # for near-duplicate clustering, computed with the extraction
     refresh: bool = False  # a stored URL fetched again because its listing says it changed
+    # Posts the story embeds (tweets, Instagram, Telegram...), one line each: shown with it, never matched.
+    embedded: tuple[str, ...] = ()
 
 
 def content_hash(text: str) -> str:

@@ -100,6 +100,7 @@ def store_article(
             "fetched_at": now,
             "content_hash": article.content_hash,
             "status": article.status,
+            "embedded": "\n".join(article.embedded) or None,
         },
     )
     outcome = StoreOutcome.NEW
@@ -163,6 +164,7 @@ def _new_version(session: Session, story_id: int, article: Article, now: datetim
     story.title, story.text, story.content_hash = article.title, article.text, article.content_hash
     story.signature, story.shingles = print_.signature, print_.shingles
     story.status, story.modified_at = article.status, article.modified_at or story.modified_at
+    story.embedded = "\n".join(article.embedded) or None
     story.version, story.updated_at, story.matched_at = story.version + 1, now, None
     session.flush()
     index_story(session, story.id, story.title, story.text, previous=previous)

@@ -511,11 +511,15 @@ def show(state: State, story_id: int, fmt: str) -> None:
             click.echo(f"{key + ':' if key else '':<11}{value}")
     click.echo()
     click.echo(record["text"])
+    if record["embedded_posts"]:
+        click.echo(f"\nEmbedded posts (not matched by rules or search): {len(record['embedded_posts'])}")
+        for post in record["embedded_posts"]:
+            click.echo(f"> {post}")
 
 
 def _export_columns() -> list[str]:
-    return ["id", "url", "urls", "title", "text", "source", "published_at", "fetched_at", "language",
-            "author", "site_name", "cluster_id", "version", "status", "modified_at"]
+    return ["id", "url", "urls", "title", "text", "embedded_posts", "source", "published_at", "fetched_at",
+            "language", "author", "site_name", "cluster_id", "version", "status", "modified_at"]
 
 
 @cli.command()

@@ -55,6 +55,8 @@ def story_record(story: Story, with_text: bool = True) -> dict[str, Any]:
     }
     if with_text:
         record["text"] = story.text
+        # Posts the story embeds (tweets...), one string each: shown, never matched by rules or search.
+        record["embedded_posts"] = story.embedded.splitlines() if story.embedded else []
     return record
 
 
@@ -125,7 +127,9 @@ def _cell(value: object, csv_cell: bool = False) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return " ".join(str(v) for v in value)
+        # URLs side by side; texts (embedded posts) one per line, so that their own spaces part nothing.
+        items = [str(v) for v in value]
+        return ("\n" if any(any(c.isspace() for c in item) for item in items) else " ").join(items)
     if isinstance(value, str) and not csv_cell and len(value) > 80:
         return value[:77] + "..."
     return str(value)

@@ -30,6 +30,9 @@ class StoryResult(BaseModel):
     urls: list[str] = Field(description="Every URL the story was seen under.")
     title: str
     text: str | None = None
+    embedded_posts: list[str] = Field(
+        [], description="Posts the story embeds (tweets, Instagram, Telegram...): shown, never matched or searched."
+    )
     source: str
     published_at: datetime = Field(description="When published; when the page gave no date, when fetched.")
     fetched_at: datetime
@@ -78,6 +81,9 @@ class StoryDetail(BaseModel):
     urls: list[str]
     title: str
     text: str
+    embedded_posts: list[str] = Field(
+        [], description="Posts the story embeds (tweets, Instagram, Telegram...): shown, never matched or searched."
+    )
     source: str
     published_at: datetime | None
     fetched_at: datetime

@@ -1,0 +1,77 @@
+"""Embedded posts: a tweet, an Instagram, Facebook, Telegram, TikTok, Bluesky or Threads post that a story
+quotes. Their words are the post's author's, not the outlet's: a `"White House"` rule must not fire on a
+story because it embeds a White House tweet. They are taken out of the page before trafilatura reads it and
+kept apart (``Article.embedded``): a reader still sees them with the story, the rules and search do not.
+
+Found by what the platforms' embed codes leave in the page: the blockquote or div each one's script turns
+into a post (``twitter-tweet``, ``instagram-media``, ``tiktok-embed``, ``fb-post``...), Telegram's
+``data-telegram-post``, and a blockquote whose link is a post's address (the fallback text of an embed whose
+class the CMS dropped).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from crawler.boilerplate import drop_element
+
+# The class names the platforms' embed codes put on the element their script replaces with the post.
+_EMBED_CLASS = re.compile(
+    r"(?:^|\s)(?:twitter-tweet|twitter-video|instagram-media|tiktok-embed|fb-post|fb-video"
+    r"|reddit-card|reddit-embed-bq|bluesky-embed|text-post-media|telegram-post)(?:\s|$)"
+)
+# The address of one post, as an embed's fallback text links to it.
+_POST_URL = re.compile(
+    r"^https?://(?:(?:www|mobile)\.)?(?:(?:twitter|x)\.com/\w+/status(?:es)?/\d+|instagram\.com/(?:p|reel|tv)/"
+    r"|t\.me/\w+/\d+|facebook\.com/.+/(?:posts|videos)/|tiktok\.com/@[\w.]+/video/|bsky\.app/profile/.+/post/"
+    r"|threads\.net/@[\w.]+/post/)",
+    re.IGNORECASE,
+)
+_EMBEDS = "//body//*[@class or @data-telegram-post] | //body//blockquote[.//a[@href]]"
+# A blockquote that links to a post but runs longer than this is the outlet's own text quoting it.
+_MOST_POST_WORDS = 120
+
+
+def take_embedded_posts(tree: HtmlElement) -> tuple[str, ...]:
+    """Remove every embedded post from ``tree`` (in place); returns their texts, one line each, in page order
+    (a post that shows no text, a video player say, is removed and not returned)."""
+    found: list[HtmlElement] = []
+    for element in tree.xpath(_EMBEDS):
+        if _is_embed(element) and not any(ancestor in found for ancestor in element.iterancestors()):
+            found.append(element)
+    posts = []
+    for element in found:
+        text = " ".join(element.text_content().split())
+        if text:
+            posts.append(text)
+        drop_element(element)
+    return tuple(posts)
+
+
+def without_posts(text: str, posts: tuple[str, ...]) -> str:
+    """``text`` without the lines that repeat an embedded post (a JSON-LD ``articleBody`` that holds the
+    posts' text, say)."""
+    if not posts:
+        return text
+    folded = [_fold(post) for post in posts]
+    kept = [line for line in text.splitlines()
+            if not ((line_ := _fold(line)) and len(line_) >= 12 and any(line_ in post for post in folded))]
+    return "\n".join(kept).strip()
+
+
+def _is_embed(element: HtmlElement) -> bool:
+    if element.get("data-telegram-post") is not None or _EMBED_CLASS.search(element.get("class") or ""):
+        return True
+    if element.tag != "blockquote":
+        return False
+    if "fb-xfbml-parse-ignore" in (element.get("class") or ""):
+        return True  # a Facebook post's fallback (on a link, the same class is a like or share button's)
+    if not any(_POST_URL.match(link.get("href") or "") for link in element.iter("a")):
+        return False
+    return len(element.text_content().split()) <= _MOST_POST_WORDS
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.sub(r"\W+", " ", text).split()).casefold()
