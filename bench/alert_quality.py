@@ -88,7 +88,7 @@ def load_pages() -> dict[str, Page]:
     }
 
 
-def own_text(body: str, page: str) -> str:
+def own_text(body: str, page: bytes) -> str:
     """The annotated body without the lines that are a post the page embeds."""
     return without_posts(body, take_embedded_posts(lxml.html.fromstring(page)))
 
@@ -246,6 +246,7 @@ def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
     pages = load_pages()
     specs = build_rules(pages, rule_count, seed)
     rules = RuleSet(specs)
+    queries = {spec.name: spec.query for spec in specs}
     expected = matches(rules, {key: (page.title, page.body) for key, page in pages.items()})
     crawled, stored = crawled_matches(specs, workdir)
     raw = matches(rules, {key: visible_text(page.html) for key, page in pages.items()})
@@ -256,6 +257,9 @@ def measure(rule_count: int, seed: int, workdir: Path) -> dict[str, object]:
         "seed": seed,
         "expected_pairs": len(expected),
         "crawled": asdict(score(crawled, expected)),
+        # Each wrong (rule, page) pair of the crawl, with the rule's query: what a reader of extraction looks at.
+        "crawled_false_alerts": [[rule, queries[rule], key] for rule, key in sorted(crawled - expected)],
+        "crawled_missed": [[rule, queries[rule], key] for rule, key in sorted(expected - crawled)],
         "raw_page": asdict(score(raw, expected)),
         "backlog": backlog_alerts(specs, workdir),
         "surges": surge_messages(workdir),
@@ -267,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", type=int, default=200, help="how many rules to build (default 200)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the rule builder (default 7)")
     parser.add_argument("--format", choices=["table", "json"], default="table")
+    parser.add_argument("--misses", action="store_true", help="list the crawl's false alerts and missed pairs")
     args = parser.parse_args(argv)
     if not AEB.is_dir():
         print(f"error: {AEB} is missing: the benchmark needs ../shared/corpus beside the project", file=sys.stderr)
@@ -297,6 +302,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{backlog['messages']} messages sent: {backlog['messages_for_old_stories']} for old stories (target 0), "
         f"{backlog['messages_for_undated_stories']} for undated ones"
     )
+    if args.misses:
+        for label, key in (("false alert", "crawled_false_alerts"), ("missed", "crawled_missed")):
+            for rule, query, page in figures[key]:  # type: ignore[union-attr]
+                print(f"{label}: {rule} {query!r} on {page}", file=sys.stderr)
     surges = figures["surges"]
     assert isinstance(surges, dict)
     print(f"surges built from the corpus's {len(surges)} real cross-outlet duplicate groups (2 outlets each, rule "

@@ -7,7 +7,8 @@ leaves on real pages (tests/crawler/test_boilerplate.py has one case each, bench
 
 - blocks whose class, id, role or aria-label name them: comments, related/recommended/teaser/"more" lists,
   newsletter, subscription and call-to-action boxes, share bars, author bios, trust badges, captions;
-- blocks the page hides (``display: none``, ``visibility: hidden``, ``hidden``): menus, sign-in forms, pop-ups and
+- blocks the page hides (``display: none``, ``visibility: hidden``, ``hidden``, a ``hide``/``d-none`` class): menus,
+  sign-in forms, pop-ups and
   schema.org copies of the article that would repeat its text;
 - <figcaption>: captions and photo credits name people who are not the story's subject;
 - short paragraphs that are mostly one link (a teaser for another story inside the body);
@@ -24,6 +25,7 @@ import functools
 import re
 from itertools import pairwise
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 # Class/id/role/aria words of blocks that are not the article (not "ad": trafilatura drops ads itself, and
@@ -40,10 +42,14 @@ _BLOCK_WORDS = _COMMENT_WORDS | {
 }
 # Pairs of adjacent words that together name such a block ("read more", "more stories", "in text links").
 _BLOCK_PAIRS = {("read", "more"), ("read", "also"), ("more", "stories"), ("more", "news"), ("in", "text"),
-                ("see", "also"), ("author", "info"), ("about", "author"), ("most", "read")}
+                ("see", "also"), ("author", "info"), ("about", "author"), ("most", "read"), ("latest", "news"),
+                ("print", "header"), ("print", "footer"), ("print", "only")}
 # ...but words that mark the article itself win: "article-body related-links" is still the body.
 _KEEP_WORDS = {"body", "content", "text", "story", "article", "main", "post", "entry", "cuerpo", "artikel"}
 _INSERT_WORDS = _COMMENT_WORDS | {"newsletter", "caption", "credit"}
+# Blocks removed even when they hold a long paragraph: comments, a print-only copy's header and footer (a
+# reprint notice).
+_ANY_LENGTH_WORDS = _COMMENT_WORDS | {"print"}
 _INLINE_WORDS = {"related", "more", "readmore", "readalso", "teaser", "also", "promo"}
 _PROSE_WORDS = 40  # a paragraph this long is prose: a block holding one is not removed for its name alone
 _SEPARATORS = re.compile(r"[\s\-_:./]+")
@@ -54,6 +60,8 @@ _LINK_SHARE = 0.7
 _HEADLINE_WORDS = 20
 _WITH_LINK = "|".join(f"//{tag}[.//a]" for tag in ("p", "li", "h2", "h3", "h4"))
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Utility classes that hide an element (Bootstrap's, and the plain ones): an error message, a modal's copy.
+_HIDING_CLASSES = frozenset({"hide", "hidden", "d-none", "is-hidden", "u-hidden", "js-hidden"})
 _MOSTLY_HIDDEN = 0.5  # ...but a hidden block holding most of the page's text is an article a script reveals
 
 # Lines that introduce a teaser for another story, in the languages of the outlets users follow.
@@ -68,6 +76,27 @@ _TEASER_LINE = re.compile(
     r"continua a leggere|leggi anche)\b\s*[:>»-]",
     re.IGNORECASE,
 )
+# A heading over a list of other stories: "More Great WIRED Stories", "Related", "Don't miss", "Most read",
+# "You may also like", "Lesen Sie auch", "Читайте також"... (the whole text of a short element).
+_TEASER_HEADING = re.compile(
+    r"^\W{0,3}(?:(?:more|other|latest|top|related|recommended|popular|trending)\b.{0,30}\b(?:stories|news|articles|"
+    r"reads?|coverage|headlines|from \w+)|related(?: (?:stories|articles|news|content|coverage|links))?|"
+    r"(?:read|see) (?:more|also|next)|also read|don'?t miss|must read|most (?:read|popular|viewed|shared)|"
+    r"you (?:may|might) (?:also )?(?:like|be interested in)|recommended(?: for you)?|editor'?s picks|"
+    r"lesen sie auch|mehr zum thema|meistgelesen|à lire aussi|lire aussi|les plus lus|te puede interesar|"
+    r"lo más leído|leia também|mais lidas|czytaj (?:też|także)|najczęściej czytane|читайте (?:также|також)|"
+    r"самое (?:читаемое|популярное)|популярне|вам (?:может|може) (?:быть|бути) (?:интересно|цікаво))\W{0,3}$",
+    re.IGNORECASE,
+)
+_MOST_HEADING_CHARS = 200  # with its white space
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "strong", "b")
+_LEAF_DIVS = etree.XPath("//body//div[not(*)] | //body//header[not(*)]")
+_HEADING_STOP = {"body", "article", "main", "section", "ul", "ol", "li", "table"}
+_LIST_TAGS = {"ul", "ol"}
+
+# What a click-to-tweet box's button says, after the quote it offers to share.
+_SHARE_LABEL = re.compile(r"\s*(?:click to tweet|tweet this(?: quote)?)\s*$", re.IGNORECASE)
+
 # Credit and sign-off lines: "Photo: AP", "Foto: dpa", "(c) Reuters 2024", "aja/PAP", "Image copyright ...".
 _CREDIT_LINE = re.compile(
     r"^\W{0,2}(?:(?:photo|foto|fotos|picture|image|bild|zdjęcie|фото)s?(?: credit| copyright)?\s*[:/©]"
@@ -86,7 +115,7 @@ def strip_blocks(tree: HtmlElement) -> int:
     """Remove the blocks that are not the article from ``tree`` (in place); returns how many were removed."""
     total = _paragraph_text(tree)
     removed = 0
-    for element in tree.xpath("//body//*[@style or @hidden]"):
+    for element in tree.xpath("//body//*[@style or @hidden or @class]"):
         if element.getparent() is not None and _is_hidden(element) \
                 and not _paragraph_text(element) > _MOSTLY_HIDDEN * total:
             removed += drop_element(element)
@@ -99,9 +128,10 @@ def strip_blocks(tree: HtmlElement) -> int:
             continue
         if total and _paragraph_text(element) > _MOSTLY_TEXT * total or _holds_headline(element):
             continue
-        if _has_long_paragraph(element) and not _COMMENT_WORDS & set(words):
+        if _has_long_paragraph(element) and not _ANY_LENGTH_WORDS & set(words):
             continue  # teasers and boxes are short; a paragraph of prose is the article's (comments aside)
         removed += drop_element(element)
+    removed += _strip_teaser_headings(tree)
     # Only a paragraph holding a link can be a teaser: libxml2 finds those (most paragraphs hold none).
     for paragraph in tree.xpath(_WITH_LINK):
         if paragraph.getparent() is not None and _is_link_teaser(paragraph):
@@ -109,10 +139,49 @@ def strip_blocks(tree: HtmlElement) -> int:
     return removed
 
 
+def _strip_teaser_headings(tree: HtmlElement) -> int:
+    """Remove each heading that announces other stories ("More Great WIRED Stories", "DON'T MISS"), with the
+    list of links that follows it. A heading is a heading, bold, paragraph or childless div element whose
+    whole text says so (alone or through its one child); the list is its next sibling, a ul or ol whose every
+    item links somewhere."""
+    removed = 0
+    for heading in [*tree.iter(*_HEADING_TAGS), *_LEAF_DIVS(tree)]:
+        if heading.getparent() is None or not _TEASER_HEADING.match(_own_text(heading)):
+            continue
+        text = _text_of(heading)
+        while heading.getparent() is not None and heading.getparent().tag not in _HEADING_STOP \
+                and _text_of(heading.getparent()) == text:  # <p><strong>DON'T MISS</strong></p>: the p
+            heading = heading.getparent()
+        following = heading.getnext()
+        if following is not None and following.tag in _LIST_TAGS and _every_item_links(following):
+            removed += drop_element(following)
+        removed += drop_element(heading)
+    return removed
+
+
+def _own_text(element: HtmlElement) -> str:
+    """The element's text when it is all there is in it (else ""): read without building its whole text, as
+    most paragraphs are long or hold more than one child."""
+    text = element.text or ""
+    if len(element) == 1 and not text.strip():
+        child = element[0]
+        text = child.text or "" if len(child) == 0 and not (child.tail or "").strip() else ""
+    elif len(element) or len(text) > _MOST_HEADING_CHARS:
+        return ""
+    return " ".join(text.split())
+
+
+def _every_item_links(listing: HtmlElement) -> bool:
+    items = [child for child in listing if child.tag == "li"]
+    return bool(items) and all(next(item.iter("a"), None) is not None for item in items)
+
+
 def clean_lines(text: str) -> str:
-    """``text`` without teaser-introducing lines and credit lines."""
+    """``text`` without teaser-introducing lines and credit lines, and without a share button's label left at
+    the end of a pull quote ("... continuum.'Click To Tweet")."""
     kept = []
     for line in text.splitlines():
+        line = _SHARE_LABEL.sub("", line)
         stripped = line.strip()
         if stripped and _TEASER_LINE.match(stripped) and len(stripped.split()) <= _TEASER_WORDS:
             continue
@@ -148,7 +217,9 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 
 def _is_hidden(element: HtmlElement) -> bool:
-    return element.get("hidden") is not None or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
+    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
+        return True
+    return not _HIDING_CLASSES.isdisjoint((element.get("class") or "").split())
 
 
 def _is_link_teaser(paragraph: HtmlElement) -> bool:

@@ -79,7 +79,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     if tree is None:
         raise ExtractionError("no article found (an empty page)")
     signals = read_signals(tree)
-    posts = take_embedded_posts(tree)  # before the boilerplate rules: a "social-embed" box holds a post
+    posts = take_embedded_posts(tree, html)  # before the boilerplate rules: a "social-embed" box holds a post
     strip_blocks(tree)
     lead, parts = page_lead(tree, signals.descriptions), body_parts(tree)
     try:
@@ -107,6 +107,7 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
     if status == "not_article":
         text = ""  # what a page that is no article says is noise
     title = cut_title(headline or _first_line(text) or url)
+    text = without_headline(text, [title, *signals.h1[:1], signals.og_title, signals.ld_headline])
     return Article(
         url=url,
         urls=urls,
@@ -126,6 +127,20 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         refresh=link.refresh,
         embedded=posts if status == "article" else (),
     )
+
+
+def without_headline(text: str, headlines: list[str | None]) -> str:
+    """``text`` without a first line that repeats the headline (trafilatura keeps an h1 inside the article's
+    container): the headline is stored apart, and the rules read it there."""
+    lines = text.split("\n", 1)
+    first = _headline_key(lines[0])
+    if len(lines) < 2 or not first or not any(first == _headline_key(h) for h in headlines if h):
+        return text
+    return lines[1].lstrip("\n")
+
+
+def _headline_key(text: str) -> str:
+    return " ".join(re.sub(r"\W+", " ", text).split()).casefold()
 
 
 def _fuller(text: str, ld_body: str | None) -> str:

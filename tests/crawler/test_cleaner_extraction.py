@@ -48,6 +48,15 @@ def extract(html: str, url: str = URL, **link: object) -> object:
     ('<div class="newsletter-signup"><p>Get our Putin briefing every morning in your inbox.</p></div>', "Putin"),
     ("<p>aja/PAP</p>", "PAP"),
     ("<p>Photo: Getty Images / Putin archive</p>", "Putin"),
+    # A heading announcing other stories, with the list of links under it (the items are not all links).
+    ('<div class="heading-h3">More Great Stories</div><ul><li>The strange life of <a href="/a">a Putin aide</a></li>'
+     '<li>How the <a href="/b">sanctions work</a></li></ul>', "Putin"),
+    ("<p><strong>DON'T MISS</strong></p>", "MISS"),
+    ("<h3>Читайте також</h3><ul><li>Путін <a href='/c'>готовий до переговорів</a>, каже Кремль</li></ul>", "Путін"),
+    ('<div class="latest-news-box"><ul><li><h4>Putin may have found his true calling</h4></li></ul></div>', "Putin"),
+    ('<p class="hide">An error has occurred while sending Putin this article.</p>', "Putin"),
+    ('<div class="print-footer"><p>' + "This copy of the Putin story is for your personal use only. " * 6 + "</p></div>",
+     "Putin"),
 ])
 def test_blocks_that_are_not_the_article_are_removed(block: str, words: str) -> None:
     article = extract(page(inside=block))
@@ -59,6 +68,30 @@ def test_a_long_paragraph_in_a_block_with_a_related_class_is_kept() -> None:
     long = "The delegation from Kyiv, " + "which included military and legal advisers, " * 6 + "stayed for a week."
     article = extract(page(inside=f'<div class="intext-links"><p>{long}</p></div>'))
     assert "legal advisers" in article.text
+
+
+def test_a_list_under_an_ordinary_heading_stays_and_a_teaser_heading_takes_no_prose() -> None:
+    facts = ('<h3>What the draft says</h3><ul><li>A ceasefire along <a href="/line">the current line</a></li>'
+             '<li>Guarantees from <a href="/g">the guarantor states</a></li></ul>')
+    assert "current line" in extract(page(inside=facts)).text
+    prose = "<h3>Related</h3><p>Both delegations are expected to report to their parliaments on Friday.</p>"
+    article = extract(page(inside=prose))
+    assert "report to their parliaments" in article.text and "Related" not in article.text
+
+
+def test_the_headline_repeated_at_the_top_of_the_text_is_dropped() -> None:
+    # trafilatura keeps an h1 that sits inside the article's container; the headline is stored apart.
+    article = extract(page(h1="Geneva talks resume"))
+    assert article.title == "Geneva talks resume"
+    assert article.text.startswith(BODY[0]), article.text[:80]
+    # A first paragraph that only begins like the headline is the text.
+    opening = "<p>Geneva talks resume after a month, and the two sides brought new maps to the table this time.</p>"
+    kept = extract(page(inside="").replace("<article><h1>Geneva talks resume</h1>", f"<article>{opening}"))
+    assert kept.text.startswith("Geneva talks resume after a month")
+
+
+def test_a_share_buttons_label_leaves_the_quote_it_follows() -> None:
+    assert clean_lines("The talks will go on.'Click To Tweet\nNext line") == "The talks will go on.'\nNext line"
 
 
 def test_clean_lines_keeps_ordinary_lines() -> None:

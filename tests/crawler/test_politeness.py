@@ -20,7 +20,9 @@ DELAY = 0.4  # seconds; Scrapy waits 0.5x to 1.5x of it between two requests to 
 
 def test_robots_txt_delay_and_user_agent_are_obeyed(tmp_path: Path, outlet: Outlet) -> None:
     outlet.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
-    allowed = [outlet.add(f"/news/2026/11/24/story-{i}", article_page(f"Story {i}", PARAGRAPHS)) for i in range(3)]
+    # Each story's own text (the headline is not part of it): three stories, not one and two copies.
+    allowed = [outlet.add(f"/news/2026/11/24/story-{i}", article_page(f"Story {i}", [f"Report number {i}.", *PARAGRAPHS]))
+               for i in range(3)]
     private = outlet.add("/private/2026/11/24/draft", article_page("Draft", PARAGRAPHS))
     items = [{"title": url.rsplit("/", 1)[1], "link": url} for url in [*allowed, private]]
     outlet.add("/feed.xml", rss(items), content_type="application/rss+xml")
