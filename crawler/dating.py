@@ -1,15 +1,17 @@
 """When an article was published, and apart from that when it was last updated.
 
 Signals, most trusted first: JSON-LD ``datePublished``, the page's meta tags (``article:published_time`` and
-its kin), the first ``<time datetime>``, the feed's or sitemap's date, a date in the URL, and last htmldate's
-reading of the page (its fast mode), which the caller runs only when nothing else gave a date. A date before
-1995 or more than a day ahead is not believed. The listing's time is kept when it falls on the page's day
-(pages often give the day only).
+its kin) and the first ``<time datetime>``. Without them, the page's own date (a date in its URL, else
+htmldate's fast reading of its datelines, which the caller runs only then) and the feed's or sitemap's date:
+the page's own wins when the two are more than a day apart (a listing re-dates old stories), the listing's
+when they agree (it has the time; pages often give the day only). A date before 1995 or more than a day
+ahead is not believed.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 
 from crawler.listing import believable, from_iso, from_text
@@ -21,18 +23,30 @@ _DAY_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def published_and_modified(
-    signals: PageSignals, url: str, listed: datetime | None, now: datetime | None = None
+    signals: PageSignals, url: str, listed: datetime | None, now: datetime | None = None,
+    shown_date: Callable[[], datetime | None] | None = None,
 ) -> tuple[datetime | None, datetime | None]:
-    """(published, modified) of the page; modified only when later than published."""
+    """(published, modified) of the page; modified only when later than published. ``shown_date`` reads the
+    date the page shows in its text (htmldate), asked only when neither its metadata nor its URL gives one."""
     published = _first([signals.ld_published, *signals.meta_published, *signals.times[:1]], now)
     if published is None:
-        published = believable(listed, now) or _url_date(url, now)
+        own = _url_date(url, now) or (believable(shown_date(), now) if shown_date else None)
+        published = _own_or_listed(own, believable(listed, now))
     elif listed is not None and listed.astimezone(UTC).date() == published.date() and _is_midnight(published):
         published = listed  # the page gave the day only; the listing has the time
     modified = _first([signals.ld_modified, *signals.meta_modified], now)
     if modified is not None and published is not None and modified <= published:
         modified = None
     return published, modified
+
+
+def _own_or_listed(own: datetime | None, listed: datetime | None) -> datetime | None:
+    """The page's own date when the listing's is more than a day away from it (a feed that re-dates an old
+    story, a sitemap's lastmod), else the listing's, which has the time."""
+    if own is None or listed is None:
+        return listed or own
+    apart = abs((own.astimezone(UTC).date() - listed.astimezone(UTC).date()).days)
+    return own if apart > 1 else listed
 
 
 def from_day(value: str | None, now: datetime | None = None) -> datetime | None:

@@ -101,9 +101,8 @@ def extract_article(html: str, url: str, urls: tuple[str, ...], link: Link, lang
         raise ExtractionError(f"no article found ({words} words of text, need {MIN_ARTICLE_WORDS})")
     else:
         status = page_status(signals, html)
-    published, modified = published_and_modified(signals, url, link.published_at)
-    if published is None and status == "article":
-        published = from_day(_htmldate(html, url))
+    shown = (lambda: from_day(_htmldate(html, url))) if status == "article" else None
+    published, modified = published_and_modified(signals, url, link.published_at, shown_date=shown)
     if status == "not_article":
         text = ""  # what a page that is no article says is noise
     title = cut_title(headline or _first_line(text) or url)

@@ -131,6 +131,36 @@ def test_unbelievable_page_dates_fall_back_to_the_url(published: str) -> None:
     assert extract(page(extra_head=head)).published_at == datetime(2026, 11, 20, tzinfo=UTC)
 
 
+NO_DATE_URL = "https://news.example.org/world/geneva-talks"
+
+
+@pytest.mark.parametrize(("dateline", "listed", "expected"), [
+    # The page shows an old date; the feed re-dated the story today: the page's own date, by more than a day.
+    ('<p class="date">Published: 12 March 2025</p>', datetime(2026, 12, 1, 9, 15, tzinfo=UTC),
+     datetime(2025, 3, 12, tzinfo=UTC)),
+    # The same day: the listing's time is kept (the page shows the day only).
+    ('<p class="date">Published: 1 December 2026</p>', datetime(2026, 12, 1, 9, 15, tzinfo=UTC),
+     datetime(2026, 12, 1, 9, 15, tzinfo=UTC)),
+    # No listing date: the page's own.
+    ('<p class="date">Published: 12 March 2025</p>', None, datetime(2025, 3, 12, tzinfo=UTC)),
+    # Nothing on the page: the listing's.
+    ("", datetime(2026, 12, 1, 9, 15, tzinfo=UTC), datetime(2026, 12, 1, 9, 15, tzinfo=UTC)),
+])
+def test_a_page_without_date_metadata_is_dated_by_its_dateline_over_a_listing_a_day_away(
+    dateline: str, listed: datetime | None, expected: datetime
+) -> None:
+    assert extract(page(inside=dateline), url=NO_DATE_URL, published_at=listed).published_at == expected
+
+
+def test_a_date_in_the_url_beats_a_listing_years_later() -> None:
+    listed = datetime(2026, 12, 1, 9, 15, tzinfo=UTC)
+    assert extract(page(), url="https://news.example.org/2019/05/01/geneva-talks",
+                   published_at=listed).published_at == datetime(2019, 5, 1, tzinfo=UTC)
+    # ...and a listing on the URL's day keeps its time.
+    assert extract(page(), url="https://news.example.org/2026/12/01/geneva-talks",
+                   published_at=listed).published_at == listed
+
+
 def test_language_comes_from_the_text_not_the_template() -> None:
     body = ["Переговори у Женеві тривають другий день поспіль, повідомили дипломати обох сторін конфлікту.",
             "Делегації обговорюють гарантії безпеки, обмін полоненими та повернення депортованих дітей додому.",
