@@ -1,5 +1,6 @@
-"""The article's own headline, chosen by agreement between what the page says (JSON-LD ``headline``,
-``og:title``, ``twitter:title``, the main ``h1``, the ``<title>``) with the site's name cut off.
+"""The article's own headline: what a reader sees above it, the ``h1`` inside the article, when the page's
+metadata backs it; else chosen by agreement between what the page says (JSON-LD ``headline``, ``og:title``,
+``twitter:title``, the main ``h1``, the ``<title>``) with the site's name cut off.
 
 A <title> is usually "Headline | Section | Site"; og:title is sometimes "Site | Headline" or an editor's
 shorter social headline; a page can have several h1 (a logo, a "Got a tip?" box). So each signal offers its
@@ -21,11 +22,18 @@ _SEPARATOR = re.compile(r"\s+[|\-–—:·•»«/]\s+|\s*[|_»«]\s*|\s+::\s+")
 _LONGEST_SECTION = 4  # words: a cut segment longer than this is part of the headline, not a site or section
 _MIN_HEADLINE = 3  # characters
 _MAX_H1 = 300  # characters: a longer h1 is a block of text, not a headline
+_WORD = re.compile(r"\w+")
+_SHARED_WORDS = 1 / 3  # of the h1's words, that one of the metadata's headlines must hold
 
 
 def choose_headline(signals: PageSignals, url: str, listed: str | None = None) -> str | None:
-    """The headline the page's signals agree on, or ``listed`` (the feed's title), or None."""
+    """The headline the reader sees (the article's h1, see ``_visible``), else the one the page's other
+    signals agree on, or ``listed`` (the feed's title), or None."""
     sites = _site_keys(signals.site_names, url)
+    visible = _visible(signals, sites, [signals.ld_headline, signals.og_title, signals.twitter_title,
+                                        signals.title, listed])
+    if visible:
+        return visible
     sources: list[tuple[str, list[str]]] = []  # (signal, its candidate texts, the whole first)
     if signals.ld_headline:
         sources.append(("ld", _variants(signals.ld_headline, sites)))
@@ -61,6 +69,24 @@ def choose_headline(signals: PageSignals, url: str, listed: str | None = None) -
             if usable:
                 return usable[-1] if name in {"og", "twitter", "title", "listed"} else usable[0]
     return first_seen[best]
+
+
+def _visible(signals: PageSignals, sites: set[str], metadata: list[str | None]) -> str | None:
+    """The h1 inside the article (or main) when it is the article's headline: of a headline's length, not the
+    site's name, and sharing at least a third of its words with one of what the page's metadata calls the
+    headline, if it calls any (a German outlet's og:title and <title> are often a search engine's version of
+    the headline above the article; a caption or a show's name in an h1 shares nothing with them)."""
+    if not signals.h1_in_article:
+        return None
+    h1 = signals.h1[0]
+    key = _key(h1)
+    if not _MIN_HEADLINE <= len(h1) <= _MAX_H1 or _looks_like_site(key, sites):
+        return None
+    words = set(_WORD.findall(key))
+    claims = [set(_WORD.findall(_key(value))) for value in metadata if value]
+    if claims and not any(len(words & claim) >= _SHARED_WORDS * len(words) for claim in claims):
+        return None
+    return h1
 
 
 def _variants(text: str, sites: set[str]) -> list[str]:

@@ -15,6 +15,9 @@ import lxml.html
 from lxml.html import HtmlElement
 
 _SPACE = re.compile(r"\s+")
+# Zero-width spaces and joiners, word joiners, byte-order marks and soft hyphens: invisible, yet they make two
+# copies of a headline differ.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _MARKUP = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*|/[a-zA-Z][a-zA-Z0-9]*)(?:\s[^<>]*)?/?>")
 _NOT_TEXT = ("script", "style", "iframe", "img", "figure", "figcaption", "noscript", "video", "audio")
 _LINE_BLOCKS = ("p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "tr", "section", "body")
@@ -43,6 +46,7 @@ class PageSignals:
     free: bool | None = None  # JSON-LD isAccessibleForFree: False on a paywalled article
     twitter_title: str | None = None
     h1: list[str] = field(default_factory=list)  # in document order, the ones inside <article>/<main> first
+    h1_in_article: bool = False  # the first h1 is inside <article> or <main> (or marked itemprop=headline)
     title: str | None = None  # the <title> element
     ld_published: str | None = None
     ld_modified: str | None = None
@@ -93,6 +97,7 @@ def read_signals(tree: HtmlElement) -> PageSignals:
     signals.title = _text(next((t.text_content() for t in tree.iter("title")), None))
     inner = tree.xpath("//article//h1 | //main//h1 | //*[@itemprop='headline'][self::h1]")
     signals.h1 = list(dict.fromkeys(t for t in (_text(h.text_content()) for h in [*inner, *tree.iter("h1")]) if t))
+    signals.h1_in_article = bool(signals.h1) and any(_text(h.text_content()) == signals.h1[0] for h in inner)
     signals.times = [value for value in (_text(t.get("datetime")) for t in tree.iter("time")) if value]
     signals.authors = list(dict.fromkeys(signals.authors))
     signals.site_names = list(dict.fromkeys(signals.site_names))
@@ -161,5 +166,5 @@ def _text(value: Any) -> str | None:
         value = value[0] if value else None
     if not isinstance(value, str):
         return None
-    value = _SPACE.sub(" ", unescape(value)).strip()
+    value = _SPACE.sub(" ", unescape(value).translate(_INVISIBLE)).strip()
     return value or None

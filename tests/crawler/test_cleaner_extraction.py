@@ -94,6 +94,13 @@ def test_a_share_buttons_label_leaves_the_quote_it_follows() -> None:
     assert clean_lines("The talks will go on.'Click To Tweet\nNext line") == "The talks will go on.'\nNext line"
 
 
+def test_an_h1_outside_the_article_does_not_outrank_the_metadata() -> None:
+    html = page(title="Geneva talks: what was agreed - The Outlet", h1="Geneva talks: what was agreed",
+                extra_head='<meta property="og:title" content="Geneva talks: what was agreed">')
+    html = html.replace("<body>", "<body><header><h1>Talks and more</h1></header>")
+    assert extract(html).title == "Geneva talks: what was agreed"
+
+
 def test_clean_lines_keeps_ordinary_lines() -> None:
     text = "More than 100 people were evacuated.\nRead more: unrelated story\nThe talks go on."
     assert clean_lines(text) == "More than 100 people were evacuated.\nThe talks go on."
@@ -104,9 +111,16 @@ def test_clean_lines_keeps_ordinary_lines() -> None:
     ("The Outlet | Geneva talks resume", "Geneva talks resume", "The Outlet | Geneva talks resume",
      "Geneva talks resume"),
     ("Geneva talks resume - The Outlet", "Menu", None, "Geneva talks resume"),
-    # og:title and JSON-LD agree on a headline different from the h1's shorter web version
+    # og:title and <title> agree on a search engine's version; the reader sees the h1 above the article
     ("Geneva talks: what was agreed - The Outlet", "Talks resume", "Geneva talks: what was agreed",
-     "Geneva talks: what was agreed"),
+     "Talks resume"),
+    ("Hochwasser in Bayern: Dramatische Lage in Passau - Liveticker | Zeitung",
+     "Dramatische Lage in Passau: Pegel steigt weiter", "Hochwasser in Bayern: Dramatische Lage in Passau",
+     "Dramatische Lage in Passau: Pegel steigt weiter"),
+    # An h1 that shares nothing with what the metadata calls the headline is a caption or a show's name.
+    ("Geneva talks resume - The Outlet", "Good Morning America", "Geneva talks resume", "Geneva talks resume"),
+    # Zero-width characters are not part of a headline.
+    ("Geneva\u200b talks resume - The Outlet", "Geneva talks\u200b resume", None, "Geneva talks resume"),
 ])
 def test_headline_by_agreement_without_the_site_name(title: str, h1: str, og: str | None, expected: str) -> None:
     head = f'<meta property="og:title" content="{og}">' if og else ""

@@ -62,3 +62,20 @@ def test_a_click_to_tweet_label_goes_and_its_quote_stays(corpus: Path) -> None:
     article = _aeb(corpus, BIGBRAND)
     assert "Every online business exists in the 'space-time continuum.'" in article.text
     assert "Click To Tweet" not in article.text
+
+
+def _readability(corpus: Path, name: str):  # noqa: ANN202 - an Article
+    html = gzip.decompress((corpus / "articles/readability" / name / "source.html.gz").read_bytes()).decode("utf-8")
+    return extract_article(html, "https://example.org/story", ("https://example.org/story",),
+                           Link(url="https://example.org/story", source="readability"))
+
+
+def test_the_headline_above_the_article_beats_the_title_tag(corpus: Path) -> None:
+    # The Verge: <title> and JSON-LD say "...hands-on: the Retina display moment...", the h1 above the article
+    # says what the reader sees.
+    assert _readability(corpus, "theverge").title == "Apple’s Vision Pro is the Retina display moment for headsets"
+
+
+def test_an_h1_that_is_a_shows_name_is_not_taken_for_the_headline(corpus: Path) -> None:
+    # Yahoo: the first h1 is "Good Morning America"; og:title and the second h1 name the story.
+    assert _readability(corpus, "yahoo-3").title.startswith("Veteran Wraps Baby in American Flag")
