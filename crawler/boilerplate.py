@@ -115,7 +115,7 @@ def strip_blocks(tree: HtmlElement) -> int:
     """Remove the blocks that are not the article from ``tree`` (in place); returns how many were removed."""
     total = _paragraph_text(tree)
     removed = 0
-    for element in tree.xpath("//body//*[@style or @hidden or @class]"):
+    for element in tree.xpath("//body//*[@style or @hidden]"):
         if element.getparent() is not None and _is_hidden(element) \
                 and not _paragraph_text(element) > _MOSTLY_HIDDEN * total:
             removed += drop_element(element)
@@ -123,6 +123,11 @@ def strip_blocks(tree: HtmlElement) -> int:
         removed += drop_element(element)
     for element in tree.xpath("//body//*[@class or @id or @role or @aria-label]"):
         get = element.get
+        classes = get("class")
+        if classes and _hides(classes) and element.getparent() is not None \
+                and not _paragraph_text(element) > _MOSTLY_HIDDEN * total:
+            removed += drop_element(element)  # hidden by its class, as the loop above does for style
+            continue
         words = _boilerplate_words(get("class"), get("id"), get("role"), get("aria-label"))
         if words is None or element.getparent() is None or element.tag in {"body", "html", "main", "article"}:
             continue
@@ -181,7 +186,8 @@ def clean_lines(text: str) -> str:
     the end of a pull quote ("... continuum.'Click To Tweet")."""
     kept = []
     for line in text.splitlines():
-        line = _SHARE_LABEL.sub("", line)
+        if "weet" in line or "WEET" in line:  # the label's regular expression is costly on every line
+            line = _SHARE_LABEL.sub("", line)
         stripped = line.strip()
         if stripped and _TEASER_LINE.match(stripped) and len(stripped.split()) <= _TEASER_WORDS:
             continue
@@ -217,9 +223,13 @@ def _names_boilerplate(words: list[str]) -> bool:
 
 
 def _is_hidden(element: HtmlElement) -> bool:
-    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style") or ""):
-        return True
-    return not _HIDING_CLASSES.isdisjoint((element.get("class") or "").split())
+    return element.get("hidden") is not None or bool(_HIDDEN_STYLE.search(element.get("style") or ""))
+
+
+@functools.lru_cache(maxsize=4096)
+def _hides(classes: str) -> bool:
+    """A class attribute naming a utility class that hides its element (cached: a site's classes repeat)."""
+    return not _HIDING_CLASSES.isdisjoint(classes.split())
 
 
 def _is_link_teaser(paragraph: HtmlElement) -> bool:
