@@ -7,9 +7,9 @@ leaves on real pages (tests/crawler/test_boilerplate.py has one case each, bench
 
 - blocks whose class, id, role or aria-label name them: comments, related/recommended/teaser/"more" lists,
   newsletter, subscription and call-to-action boxes, share bars, author bios, trust badges, captions;
-- blocks the page hides (``display: none``, ``visibility: hidden``, ``hidden``, a ``hide``/``d-none`` class): menus,
-  sign-in forms, pop-ups and
-  schema.org copies of the article that would repeat its text;
+- blocks the page hides (``display: none``, ``visibility: hidden``, ``hidden``, a ``hide``/``d-none`` class):
+  menus, sign-in forms, pop-ups and schema.org copies of the article that would repeat its text;
+- a heading that announces other stories ("More Great WIRED Stories", "DON'T MISS"), with its list of links;
 - <figcaption>: captions and photo credits name people who are not the story's subject;
 - short paragraphs that are mostly one link (a teaser for another story inside the body);
 - lines that start like "Read more:", "MORE:", "Czytaj też", "Lesen Sie auch", "Читайте також"...;
@@ -170,7 +170,7 @@ def _own_text(element: HtmlElement) -> str:
     text = element.text or ""
     if len(element) == 1 and not text.strip():
         child = element[0]
-        text = child.text or "" if len(child) == 0 and not (child.tail or "").strip() else ""
+        text = (child.text or "") if len(child) == 0 and not (child.tail or "").strip() else ""
     elif len(element) or len(text) > _MOST_HEADING_CHARS:
         return ""
     return " ".join(text.split())

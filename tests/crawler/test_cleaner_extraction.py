@@ -77,6 +77,9 @@ def test_a_list_under_an_ordinary_heading_stays_and_a_teaser_heading_takes_no_pr
     prose = "<h3>Related</h3><p>Both delegations are expected to report to their parliaments on Friday.</p>"
     article = extract(page(inside=prose))
     assert "report to their parliaments" in article.text and "Related" not in article.text
+    # A paragraph that opens with a link saying "More news" and goes on is prose, not a heading.
+    opening = "<p><a href='/n'>More news</a> about the prisoner exchange came from the ombudsman on Tuesday.</p>"
+    assert "ombudsman on Tuesday" in extract(page(inside=opening)).text
 
 
 def test_the_headline_repeated_at_the_top_of_the_text_is_dropped() -> None:
