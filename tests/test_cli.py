@@ -33,7 +33,8 @@ def archive(tmp_path: Path, database_url: str) -> Path:
         ids = sync_sources(session, [SourceConfig(name="wire", feed="https://wire.example/rss"),
                                      SourceConfig(name="paper", feed="https://paper.example/rss")], NOW)
         first = make_article(url="https://wire.example/geneva", urls=("https://wire.example/geneva",),
-                             title="Geneva talks on the peace plan", published_at=NOW - timedelta(hours=2))
+                             title="Geneva talks on the peace plan", published_at=NOW - timedelta(hours=2),
+                             embedded=("Productive talks in Geneva today. — The White House (@WhiteHouse)",))
         store_article(session, first, ids["wire"], NOW)
         copy = make_article(url="https://paper.example/world/geneva", urls=("https://paper.example/world/geneva",),
                             title="Copy", text=first.text)
@@ -111,7 +112,10 @@ def test_show_text_and_json(archive: Path) -> None:
     assert "also at:   https://paper.example/world/geneva" in text
     assert "cluster:   2 stories; the others:" in text
     assert "The Paper: Geneva: talks go on <https://paper.example/world/geneva-update>" in text
-    assert json.loads(_invoke(archive, "show", str(story_id), "--format", "json"))["id"] == story_id
+    assert "Embedded posts (not matched by rules or search): 1\n> Productive talks in Geneva today." in text
+    shown = json.loads(_invoke(archive, "show", str(story_id), "--format", "json"))
+    assert shown["id"] == story_id
+    assert shown["embedded_posts"] == ["Productive talks in Geneva today. — The White House (@WhiteHouse)"]
     missing = CliRunner().invoke(cli, ["--config", str(archive), "show", "999999"])
     assert missing.exit_code == 1 and "no story with id 999999" in str(missing.exception)
 
