@@ -8,7 +8,7 @@
 #     -e NEWSMON_DATABASE_URL=sqlite:////data/newsmon.db newsmon
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.markdown ./
+COPY pyproject.toml README.md ./
 COPY newsmon ./newsmon
 COPY crawler ./crawler
 # db/ carries db/migrations (env.py, script.py.mako, versions/), which `newsmon db upgrade` reads from the

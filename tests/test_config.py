@@ -165,7 +165,7 @@ def _model_fields(model: type, prefix: str = "") -> list[str]:
 
 
 def test_every_config_field_is_described_and_documented_in_the_readme() -> None:
-    readme = (REPO / "README.markdown").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     reference = readme.split("## Config reference", 1)[1].split("\n## ", 1)[0]
     for path in _model_fields(Config):
         assert re.search(rf"^\| `{re.escape(path)}` \|", reference, re.MULTILINE), f"{path} is not in the README"

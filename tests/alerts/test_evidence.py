@@ -83,7 +83,7 @@ def test_a_native_webhook_that_fails_is_retried_with_the_same_key(engine: Engine
 
 
 def test_the_readme_documents_every_field_of_the_payload() -> None:
-    readme = (REPO / "README.markdown").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `([a-z_.\[\]]+)` \| ", readme[readme.index("### The JSON webhook"):], re.M))
     fields = set(AlertPayload.model_fields) | {f"stories[].{name}" for name in StoryEntry.model_fields}
     assert fields <= documented, sorted(fields - documented)
