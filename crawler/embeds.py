@@ -17,6 +17,7 @@ import re
 from lxml.html import HtmlElement
 
 from crawler.boilerplate import drop_element
+from newsmon.words import spelled_key
 
 # The class names the platforms' embed codes put on the blockquote their script replaces with the post
 # (Facebook's sits inside its "fb-post" div; on a link, its class is a like or share button's).
@@ -59,9 +60,9 @@ def without_posts(text: str, posts: tuple[str, ...]) -> str:
     posts' text, say)."""
     if not posts:
         return text
-    folded = [_fold(post) for post in posts]
+    folded = [spelled_key(post) for post in posts]
     kept = [line for line in text.splitlines()
-            if not ((line_ := _fold(line)) and len(line_) >= 12 and any(line_ in post for post in folded))]
+            if not ((key := spelled_key(line)) and len(key) >= 12 and any(key in post for post in folded))]
     return "\n".join(kept).strip()
 
 
@@ -71,7 +72,3 @@ def _is_embed(blockquote: HtmlElement) -> bool:
     if not any(_POST_URL.match(link.get("href") or "") for link in blockquote.iter("a")):
         return False
     return len(blockquote.text_content().split()) <= _MOST_POST_WORDS
-
-
-def _fold(text: str) -> str:
-    return " ".join(re.sub(r"\W+", " ", text).split()).casefold()

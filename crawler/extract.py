@@ -22,7 +22,7 @@ from crawler.pagemeta import PageSignals, read_signals
 from db.neardup import fingerprint
 from db.records import Article, content_hash
 from newsmon.errors import ExtractionError, one_line
-from newsmon.words import count_words, fold_words
+from newsmon.words import count_words, fold_words, spelled_key
 
 # Fewer words than this is a teaser, an error page or a listing, not an article worth storing.
 MIN_ARTICLE_WORDS = 30
@@ -132,14 +132,10 @@ def without_headline(text: str, headlines: list[str | None]) -> str:
     """``text`` without a first line that repeats the headline (trafilatura keeps an h1 inside the article's
     container): the headline is stored apart, and the rules read it there."""
     lines = text.split("\n", 1)
-    first = _headline_key(lines[0])
-    if len(lines) < 2 or not first or not any(first == _headline_key(h) for h in headlines if h):
+    first = spelled_key(lines[0])
+    if len(lines) < 2 or not first or not any(first == spelled_key(h) for h in headlines if h):
         return text
     return lines[1].lstrip("\n")
-
-
-def _headline_key(text: str) -> str:
-    return " ".join(re.sub(r"\W+", " ", text).split()).casefold()
 
 
 def _fuller(text: str, ld_body: str | None) -> str:

@@ -101,3 +101,10 @@ def unfolded(text: str) -> str:
 def fold(text: str) -> str:
     """``text`` as its folded words joined by single spaces, padded with a space at each end."""
     return " " + " ".join(fold_words(text)) + " "
+
+
+def spelled_key(text: str) -> str:
+    """``text`` as it is spelled, its runs of non-word characters made one space and its case folded: to tell
+    whether a line repeats the headline or an embedded post word for word (marks and scripts left as they are,
+    unlike ``fold``)."""
+    return " ".join(re.sub(r"\W+", " ", text).split()).casefold()
